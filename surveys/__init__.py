@@ -1,0 +1,1 @@
+"""Survey definitions (data files in this folder) and their loader/validator."""

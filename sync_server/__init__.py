@@ -1,0 +1,1 @@
+"""The sync server: devices, configuration, idempotent ingest, indices, dashboard and reports."""
