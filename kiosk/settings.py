@@ -1,0 +1,117 @@
+"""The kiosk's start-up settings: where its state lives and how it behaves at the counter.
+
+>>> settings = KioskSettings.from_env(mode="tablet")
+>>> settings.db_path
+PosixPath('var/kiosk/kiosk.db')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LANGS", "MODES", "KioskSettings", "SettingsError"]
+
+MODES = ("kiosk", "tablet")
+LANGS = ("vi", "en")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the kiosk cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """Everything the kiosk needs to start; passed in, never read at import time."""
+
+    home: Path
+    mode: str = "kiosk"
+    lang: str = "vi"
+    fullscreen: bool = False
+    idle_timeout_s: float = 45.0
+    detail_items_per_ballot: int = 4
+    cooldown_s: float = 3.0
+    # A roster (JSON/CSV) or a protocol config body used until the device is enrolled.
+    config_file: Path | None = None
+    # Print "stored <ballot_id> <what>" on stdout after every durable commit (tests, soak runs).
+    trace_taps: bool = False
+    # Cap on the database size so the kiosk never fills the SD card; None = no cap.
+    max_db_mb: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise SettingsError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}.")
+        if self.lang not in LANGS:
+            raise SettingsError(f"lang must be one of {', '.join(LANGS)}, not {self.lang!r}.")
+        if not self.idle_timeout_s > 0:
+            raise SettingsError(f"idle_timeout_s must be positive, not {self.idle_timeout_s!r}.")
+        if self.detail_items_per_ballot < 0:
+            raise SettingsError("detail_items_per_ballot must be 0 or more.")
+        if self.cooldown_s < 0:
+            raise SettingsError("cooldown_s must be 0 or more.")
+        if self.max_db_mb is not None and not self.max_db_mb > 0:
+            raise SettingsError("max_db_mb must be positive.")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> KioskSettings:
+        """Settings from `SURVEY_KIOSK_*` variables, then `overrides` (None values are ignored).
+
+        >>> KioskSettings.from_env({"SURVEY_KIOSK_HOME": "/srv/kiosk"}, lang="en").lang
+        'en'
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {"home": Path(env.get("SURVEY_KIOSK_HOME") or "var/kiosk")}
+        readers: dict[str, Any] = {
+            "mode": str,
+            "lang": str,
+            "fullscreen": _flag,
+            "idle_timeout_s": float,
+            "detail_items_per_ballot": int,
+            "cooldown_s": float,
+            "config_file": Path,
+            "trace_taps": _flag,
+            "max_db_mb": float,
+        }
+        for name, read in readers.items():
+            var = f"SURVEY_KIOSK_{name.upper()}"
+            raw = env.get(var)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[name] = read(raw)
+            except ValueError:
+                raise SettingsError(f"{var} has a value the kiosk cannot read: {raw!r}.") from None
+        known = {f.name for f in fields(cls)}
+        for name, value in overrides.items():
+            if name not in known:
+                raise TypeError(f"unknown kiosk setting {name!r}")
+            if value is not None:
+                values[name] = Path(value) if name in ("home", "config_file") else value
+        return cls(**values)
+
+    @property
+    def db_path(self) -> Path:
+        """The kiosk's only database file."""
+        return self.home / "kiosk.db"
+
+    @property
+    def kivy_home(self) -> Path:
+        """Kivy's own settings and logs, kept under the kiosk's home."""
+        return self.home / "kivy"
+
+    @property
+    def photos_dir(self) -> Path:
+        """Officer photos downloaded with the configuration, named `<officer id>.<ext>`."""
+        return self.home / "photos"
+
+
+def _flag(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
