@@ -1,0 +1,518 @@
+"""Validate and store a batch of responses: one result per item, one transaction per batch.
+
+    results = ingest_batch(session, device, items, now=utcnow(), clock_offset_s=2.5)
+    session.commit()
+
+Rows go in with bulk Core inserts (never one ORM object per ballot), and the index tallies are
+upserted in the same transaction, so reading figures never scans ballots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import unicodedata
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Insert, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from .models import (
+    Device,
+    Response,
+    ResponseConflict,
+    ResponseQuarantine,
+    Staff,
+    SurveyVersion,
+    Tally,
+    TallyBallots,
+    Unit,
+    table_of,
+)
+
+__all__ = [
+    "ALERT_NEGATIVE",
+    "ALERT_VIOLATION",
+    "IngestRules",
+    "ItemResult",
+    "SurveyRules",
+    "canonical_hash",
+    "ingest_batch",
+    "tally_rows",
+]
+
+ALERT_NEGATIVE = "rat_khong_hai_long"
+ALERT_VIOLATION = "vi_pham_5_khong"
+OVERALL_QUESTION = "tong_the"
+VIOLATION_QUESTION = "nam_khong"
+EARLIEST_CLOCK = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+MAX_COMMENT = 1000
+MAX_TEXT_ANSWER = 1000
+MAX_ID_CHARS = 100
+PHONE_CHARS = frozenset("0123456789+-. ()")
+_ID_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome for one item: `created`, `duplicate`, `conflict` or `rejected` (with `error`)."""
+
+    id: str | None
+    status: str
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "error": self.error}
+
+
+@dataclass(frozen=True)
+class IngestRules:
+    """Thresholds of the clock and misuse rules (see docs/decisions.md)."""
+
+    clock_future_s: float = 24 * 3600
+    misuse_gap_s: float = 10.0
+    misuse_run: int = 3
+
+
+@dataclass(frozen=True)
+class SurveyRules:
+    """What an answer must look like, per question, for one survey version."""
+
+    types: dict[str, str]
+    options: dict[str, frozenset[str]]
+    required: frozenset[str]
+
+    @classmethod
+    def from_json(cls, survey: dict[str, Any]) -> SurveyRules:
+        """Rules from the survey-format.md JSON shape."""
+        types: dict[str, str] = {}
+        options: dict[str, frozenset[str]] = {}
+        required: set[str] = set()
+        for question in survey.get("questions", []):
+            qid = question["id"]
+            types[qid] = question["type"]
+            options[qid] = frozenset(opt["id"] for opt in question.get("options", []) or [])
+            if question.get("required") or qid == OVERALL_QUESTION:
+                required.add(qid)
+        return cls(types=types, options=options, required=frozenset(required))
+
+
+class _Reject(Exception):
+    """An item broke a rule; the message says which."""
+
+
+def canonical_hash(item: Any) -> str:
+    """SHA-256 of the item's canonical JSON: sorted keys, no spaces, UTF-8. Equal hash = identical."""
+    text = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _raw(item: Any) -> str:
+    return json.dumps(item, ensure_ascii=False)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _parse_time(value: Any, name: str) -> dt.datetime:
+    if not isinstance(value, str) or len(value) > 40 or "T" not in value.upper():
+        raise _Reject(f"{name} must be an RFC 3339 time with an offset")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _Reject(f"{name} is not a valid RFC 3339 time: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        raise _Reject(f"{name} has no UTC offset")
+    return parsed.astimezone(dt.UTC)
+
+
+def _check_answer(qid: str, qtype: str, options: frozenset[str], value: Any) -> None:
+    if value is None:
+        if qtype == "checklist":
+            raise _Reject(f"answer {qid!r} must be a list of option ids ([] for none)")
+        return
+    if qtype == "rating5":
+        if type(value) is not int or not 1 <= value <= 5:
+            raise _Reject(f"answer {qid!r} must be 1–5 or null")
+    elif qtype == "checklist":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _Reject(f"answer {qid!r} must be a list of option ids")
+        if len(set(value)) != len(value):
+            raise _Reject(f"answer {qid!r} repeats an option")
+        unknown = [v for v in value if v not in options]
+        if unknown:
+            raise _Reject(f"answer {qid!r} has an unknown option {unknown[0][:MAX_ID_CHARS]!r}")
+    elif qtype == "choice":
+        if not isinstance(value, str) or value not in options:
+            raise _Reject(f"answer {qid!r} must be one of its option ids or null")
+    elif qtype == "text":
+        if not isinstance(value, str) or len(value) > MAX_TEXT_ANSWER:
+            raise _Reject(f"answer {qid!r} must be text of at most {MAX_TEXT_ANSWER} characters")
+    else:
+        raise _Reject(f"question {qid!r} has a type this server cannot check: {qtype!r}")
+
+
+@dataclass
+class _Context:
+    unit: Unit
+    device: Device
+    now: dt.datetime
+    clock_offset_s: float | None
+    rules: IngestRules
+    surveys: dict[tuple[str, str], SurveyRules]
+    staff_ids: frozenset[str]
+    zone: ZoneInfo
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
+    """The `response` row for a valid item; raises _Reject naming the broken rule."""
+    seq = item.get("seq")
+    if type(seq) is not int or not 1 <= seq < 2**62:
+        raise _Reject("seq must be a whole number ≥ 1")
+    survey_id, version = item.get("survey_id"), item.get("survey_version")
+    if not isinstance(survey_id, str) or not isinstance(version, str):
+        raise _Reject("survey_id and survey_version must be strings")
+    rules = ctx.surveys.get((survey_id, version))
+    if rules is None:
+        raise _Reject(f"unknown survey or version: {survey_id[:MAX_ID_CHARS]!r} {version[:MAX_ID_CHARS]!r}")
+    staff_id = item.get("staff_id")
+    if staff_id is not None and (not isinstance(staff_id, str) or staff_id not in ctx.staff_ids):
+        shown = staff_id[:MAX_ID_CHARS] if isinstance(staff_id, str) else staff_id
+        raise _Reject(f"staff_id {shown!r} is not an officer of this unit")
+    started_at = _parse_time(item.get("started_at"), "started_at")
+    submitted_at = _parse_time(item.get("submitted_at"), "submitted_at")
+    answers = item.get("answers")
+    if not isinstance(answers, dict):
+        raise _Reject("answers must be an object")
+    for qid, value in answers.items():
+        qtype = rules.types.get(qid)
+        if qtype is None:
+            raise _Reject(f"unknown question {qid[:MAX_ID_CHARS]!r}")
+        _check_answer(qid, qtype, rules.options[qid], value)
+    for qid in rules.required:
+        if answers.get(qid) is None:
+            raise _Reject(f"required question {qid!r} has no answer")
+    comment = item.get("comment")
+    if comment is not None:
+        if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
+            raise _Reject(f"comment must be text of at most {MAX_COMMENT} characters, or null")
+        comment = unicodedata.normalize("NFC", comment)
+    phone = None
+    contact = item.get("contact")
+    if contact is not None:
+        if not isinstance(contact, dict):
+            raise _Reject('contact must be {"phone": …, "consent": true} or null')
+        raw_phone, consent = contact.get("phone"), contact.get("consent")
+        if not isinstance(raw_phone, str) or not isinstance(consent, bool):
+            raise _Reject("contact needs a phone string and a consent true/false")
+        if (
+            len(raw_phone) > 32
+            or not set(raw_phone) <= PHONE_CHARS
+            or not any(c.isdigit() for c in raw_phone)
+        ):
+            raise _Reject("contact phone is not a phone number")
+        # Without explicit consent the number is never stored (personal-data law, 2025).
+        phone = raw_phone.strip() if consent else None
+    lang = item.get("lang")
+    if lang not in ("vi", "en"):
+        raise _Reject('lang must be "vi" or "en"')
+
+    now = ctx.now
+    clock_suspect = (
+        submitted_at > now + dt.timedelta(seconds=ctx.rules.clock_future_s) or submitted_at < EARLIEST_CLOCK
+    )
+    local = (now if clock_suspect else submitted_at).astimezone(ctx.zone)
+    alerts = []
+    if answers.get(OVERALL_QUESTION) == 1:
+        alerts.append(ALERT_NEGATIVE)
+    if rules.types.get(VIOLATION_QUESTION) == "checklist" and answers.get(VIOLATION_QUESTION):
+        alerts.append(ALERT_VIOLATION)
+    return {
+        "id": rid,
+        "unit_id": ctx.unit.id,
+        "device_id": ctx.device.id,
+        "seq": seq,
+        "survey_id": survey_id,
+        "survey_version": version,
+        "staff_id": staff_id,
+        "started_at": started_at,
+        "submitted_at": submitted_at,
+        "received_at": now,
+        "clock_offset_s": ctx.clock_offset_s,
+        "bucket_month": f"{local.year:04d}-{local.month:02d}",
+        "bucket_day": local.date(),
+        "answers": answers,
+        "comment": comment,
+        "contact_phone": phone,
+        "lang": lang,
+        "clock_suspect": clock_suspect,
+        "misuse": False,
+        "alert_kind": ",".join(alerts) or None,
+        "has_comment": bool(comment and comment.strip()),
+        "content_hash": "",
+    }
+
+
+def _load_surveys(session: Session) -> dict[tuple[str, str], SurveyRules]:
+    rows = session.execute(
+        select(col(SurveyVersion.survey_id), col(SurveyVersion.version), col(SurveyVersion.content_hash))
+    ).all()
+    out: dict[tuple[str, str], SurveyRules] = {}
+    for survey_id, version, content_hash in rows:
+        out[(survey_id, version)] = _cached_rules(session, survey_id, version, content_hash)
+    return out
+
+
+_RULES_BY_HASH: dict[str, SurveyRules] = {}
+
+
+def _cached_rules(session: Session, survey_id: str, version: str, content_hash: str) -> SurveyRules:
+    rules = _RULES_BY_HASH.get(content_hash)
+    if rules is None:
+        survey_json = session.execute(
+            select(col(SurveyVersion.json_)).where(
+                col(SurveyVersion.survey_id) == survey_id, col(SurveyVersion.version) == version
+            )
+        ).scalar_one()
+        rules = SurveyRules.from_json(survey_json)
+        _RULES_BY_HASH[content_hash] = rules
+    return rules
+
+
+def _existing(session: Session, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        for rid, content_hash, device_id in session.execute(
+            select(col(Response.id), col(Response.content_hash), col(Response.device_id)).where(
+                col(Response.id).in_(chunk)
+            )
+        ):
+            found[rid] = (content_hash, device_id)
+    return found
+
+
+def _flag_misuse(rows: list[dict[str, Any]], device: Device, rules: IngestRules) -> None:
+    """Flag runs of ballots submitted seconds apart (see docs/decisions.md), in seq order."""
+    last_at, run = device.last_submitted_at, device.burst_run
+    for row in sorted(rows, key=lambda r: r["seq"]):
+        if row["seq"] <= device.last_seq:
+            continue  # a late gap filler: its neighbours were judged already
+        at = row["submitted_at"]
+        gap = (at - last_at).total_seconds() if last_at is not None else None
+        run = run + 1 if gap is not None and 0 <= gap < rules.misuse_gap_s else 1
+        row["misuse"] = run >= rules.misuse_run
+        last_at = at
+    device.last_submitted_at, device.burst_run = last_at, run
+
+
+def _track_seq(seqs: Iterable[int], device: Device) -> None:
+    last, gaps = device.last_seq, device.seq_gaps
+    for seq in sorted(set(seqs)):
+        if seq > last:
+            gaps += seq - last - 1
+            last = seq
+        elif seq < last and gaps > 0:
+            gaps -= 1
+    device.last_seq, device.seq_gaps = last, gaps
+
+
+def tally_rows(
+    rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules]
+) -> tuple[Counter[tuple[str, str, str, str, str, bool]], Counter[tuple[str, str, str, bool]]]:
+    """Answer and ballot counts of stored rows, keyed as the tally tables are (Seam 2)."""
+    answers: Counter[tuple[str, str, str, str, str, bool]] = Counter()
+    ballots: Counter[tuple[str, str, str, bool]] = Counter()
+    for row in rows:
+        survey_id, month, flagged = row["survey_id"], row["bucket_month"], bool(row["misuse"])
+        staff_key = row["staff_id"] or ""
+        ballots[(survey_id, month, staff_key, flagged)] += 1
+        types = surveys[(survey_id, row["survey_version"])].types
+        for qid, value in row["answers"].items():
+            qtype = types.get(qid)
+            if qtype == "rating5":
+                if value is not None:
+                    answers[(survey_id, month, staff_key, qid, str(value), flagged)] += 1
+            elif qtype == "checklist" and value is not None:
+                answers[(survey_id, month, staff_key, qid, "__answered__", flagged)] += 1
+                if not value:
+                    answers[(survey_id, month, staff_key, qid, "__empty__", flagged)] += 1
+                for option in value:
+                    answers[(survey_id, month, staff_key, qid, option, flagged)] += 1
+    return answers, ballots
+
+
+def _upsert(session: Session, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt: Insert
+    if dialect == "sqlite":
+        sq = sqlite.insert(table)
+        stmt = sq.on_conflict_do_update(
+            index_elements=keys, set_={"count": table.c.count + sq.excluded.count}
+        )
+    elif dialect == "postgresql":
+        pg = postgresql.insert(table)
+        stmt = pg.on_conflict_do_update(
+            index_elements=keys, set_={"count": table.c.count + pg.excluded.count}
+        )
+    else:
+        raise RuntimeError(f"tallies need SQLite or PostgreSQL, not {dialect}")
+    session.execute(stmt, rows)
+
+
+def _store_tallies(session: Session, unit_id: int, rows: list[dict[str, Any]], ctx: _Context) -> None:
+    answers, ballots = tally_rows(rows, ctx.surveys)
+    tally_keys = ["unit_id", "survey_id", "month", "staff_key", "question_id", "value", "flagged"]
+    _upsert(
+        session,
+        table_of(Tally),
+        tally_keys,
+        [
+            dict(zip(tally_keys, (unit_id, *key), strict=True)) | {"count": count}
+            for key, count in sorted(answers.items())
+        ],
+    )
+    ballot_keys = ["unit_id", "survey_id", "month", "staff_key", "flagged"]
+    _upsert(
+        session,
+        table_of(TallyBallots),
+        ballot_keys,
+        [
+            dict(zip(ballot_keys, (unit_id, *key), strict=True)) | {"count": count}
+            for key, count in sorted(ballots.items())
+        ],
+    )
+
+
+def ingest_batch(
+    session: Session,
+    device: Device,
+    items: list[Any],
+    now: dt.datetime,
+    *,
+    clock_offset_s: float | None = None,
+    rules: IngestRules | None = None,
+) -> list[ItemResult]:
+    """Validate and stage every item of a batch; the caller commits. Results come in input order."""
+    rules = rules or IngestRules()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Two batches of one device never interleave: the device row is the lock.
+        session.execute(select(col(Device.id)).where(col(Device.id) == device.id).with_for_update())
+    unit = session.get(Unit, device.unit_id)
+    assert unit is not None and unit.id is not None
+    ctx = _Context(
+        unit=unit,
+        device=device,
+        now=now,
+        clock_offset_s=clock_offset_s,
+        rules=rules,
+        surveys=_load_surveys(session),
+        staff_ids=frozenset(
+            session.execute(select(col(Staff.id)).where(col(Staff.unit_id) == unit.id)).scalars()
+        ),
+        zone=_zone(unit.timezone),
+    )
+
+    prepared: list[tuple[Any, str | None, str | None, str]] = []  # item, raw id, uuid, hash
+    for item in items:
+        raw_id = item.get("id") if isinstance(item, dict) else None
+        rid: str | None = None
+        if isinstance(raw_id, str) and len(raw_id) <= MAX_ID_CHARS:
+            try:
+                rid = str(uuid.UUID(raw_id))
+            except ValueError:
+                rid = None
+        prepared.append((item, raw_id if isinstance(raw_id, str) else None, rid, canonical_hash(item)))
+    existing = _existing(session, sorted({rid for _, _, rid, _ in prepared if rid is not None}))
+
+    results: list[ItemResult] = []
+    created: list[dict[str, Any]] = []
+    conflicts: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = []
+    received_seqs: list[int] = []
+    for item, raw_id, rid, content_hash in prepared:
+        shown_id = raw_id[:MAX_ID_CHARS] if raw_id is not None else None
+        if rid is not None and rid in existing:
+            first_hash, first_device = existing[rid]
+            if first_hash == content_hash and first_device == device.id:
+                results.append(ItemResult(shown_id, "duplicate"))
+                continue
+            conflicts.append(
+                {
+                    "response_id": rid,
+                    "device_id": device.id,
+                    "received_at": now,
+                    "content_hash": content_hash,
+                    "raw": _raw(item),
+                }
+            )
+            results.append(
+                ItemResult(shown_id, "conflict", "this id was stored before with different content")
+            )
+            continue
+        try:
+            if not isinstance(item, dict):
+                raise _Reject("an item must be a JSON object")
+            if rid is None:
+                raise _Reject("id must be a UUID string")
+            row = _validate(item, rid, ctx)
+        except _Reject as reason:
+            if isinstance(item, dict) and type(item.get("seq")) is int:
+                received_seqs.append(item["seq"])
+            quarantine.append(
+                {
+                    "response_id": shown_id,
+                    "device_id": device.id,
+                    "unit_id": unit.id,
+                    "received_at": now,
+                    "reason": str(reason),
+                    "raw": _raw(item),
+                }
+            )
+            results.append(ItemResult(shown_id, "rejected", str(reason)))
+            continue
+        row["content_hash"] = content_hash
+        existing[rid] = (content_hash, device.id)  # a repeat later in the same batch is a replay
+        created.append(row)
+        received_seqs.append(row["seq"])
+        results.append(ItemResult(shown_id, "created"))
+
+    _flag_misuse(created, device, rules)
+    _track_seq(received_seqs, device)
+    if created:
+        session.execute(insert(table_of(Response)), created)
+        _store_tallies(session, unit.id, created, ctx)
+    if conflicts:
+        session.execute(insert(table_of(ResponseConflict)), conflicts)
+    if quarantine:
+        session.execute(insert(table_of(ResponseQuarantine)), quarantine)
+    device.last_seen = now
+    if clock_offset_s is not None:
+        device.clock_offset_s = clock_offset_s
+    session.execute(
+        update(Device)
+        .where(col(Device.id) == device.id)
+        .values(
+            last_seen=device.last_seen,
+            clock_offset_s=device.clock_offset_s,
+            last_seq=device.last_seq,
+            seq_gaps=device.seq_gaps,
+            last_submitted_at=device.last_submitted_at,
+            burst_run=device.burst_run,
+        )
+    )
+    return results

@@ -1,0 +1,333 @@
+"""The server's tables (SQLModel) and the API shapes built on them.
+
+One family per entity: `UnitBase` → `Unit(table=True)` → `UnitPublic`. Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "Device",
+    "EnrolmentCode",
+    "ErrorBody",
+    "Response",
+    "ResponseConflict",
+    "ResponseQuarantine",
+    "ServerSetting",
+    "Staff",
+    "SurveyVersion",
+    "Tally",
+    "TallyBallots",
+    "Unit",
+    "User",
+    "UtcDateTime",
+    "table_of",
+    "utcnow",
+]
+
+
+def utcnow() -> dt.datetime:
+    """Now, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware datetime stored as UTC on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _utc(nullable: bool = False, now: bool = False) -> Any:
+    column: Column[dt.datetime] = Column(UtcDateTime(), nullable=nullable)
+    if now:
+        return Field(default_factory=utcnow, sa_column=column)
+    return Field(default=None, sa_column=column)
+
+
+class ErrorBody(SQLModel):
+    """Every error the API returns: `{"error": "invalid_code", "detail": "…"}`."""
+
+    error: str
+    detail: str
+
+
+# --- unit -----------------------------------------------------------------------------------------
+
+
+class UnitBase(SQLModel):
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", max_length=64)
+
+
+class Unit(UnitBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    # None: the most recently loaded survey definition.
+    survey_id: str | None = Field(default=None, max_length=100)
+
+
+class UnitPublic(SQLModel):
+    code: str
+    name: str
+
+
+class UnitConfig(UnitPublic):
+    timezone: str
+
+
+# --- staff ----------------------------------------------------------------------------------------
+
+
+class StaffBase(SQLModel):
+    id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    title: str = Field(default="", max_length=200)
+    counter: str = Field(default="", max_length=64)
+
+
+class Staff(StaffBase, table=True):
+    __table_args__ = (UniqueConstraint("unit_id", "id", name="uq_staff_unit_id"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    id: str = Field(max_length=64)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    photo_path: str | None = Field(default=None, max_length=300)
+    photo_hash: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    updated_at: dt.datetime = _utc(now=True)
+
+
+class StaffPublic(StaffBase):
+    photo_url: str | None
+
+
+# --- survey definitions ---------------------------------------------------------------------------
+
+
+class SurveyVersion(SQLModel, table=True):
+    __tablename__ = "survey_version"
+    __table_args__ = (UniqueConstraint("survey_id", "version", name="uq_survey_version"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    survey_id: str = Field(max_length=100, index=True)
+    version: str = Field(max_length=50)
+    content_hash: str = Field(max_length=64)
+    json_: dict[str, Any] = Field(sa_column=Column("json", JSON, nullable=False))
+    source: str = Field(default="", max_length=300)
+    loaded_at: dt.datetime = _utc(now=True)
+
+
+# --- devices and enrolment ------------------------------------------------------------------------
+
+
+class Device(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    name: str = Field(default="", max_length=200)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    revoked: bool = False
+    created: dt.datetime = _utc(now=True)
+    last_seen: dt.datetime | None = _utc(nullable=True)
+    clock_offset_s: float | None = None
+    app_version: str | None = Field(default=None, max_length=100)
+    config_version: str | None = Field(default=None, max_length=64)
+    last_seq: int = Field(default=0, sa_type=BigInteger)
+    seq_gaps: int = Field(default=0, sa_type=BigInteger)
+    # State of the misuse rule: when the last ballot was submitted and how long the run is.
+    last_submitted_at: dt.datetime | None = _utc(nullable=True)
+    burst_run: int = 0
+
+
+class EnrolmentCode(SQLModel, table=True):
+    __tablename__ = "enrolment_code"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    created: dt.datetime = _utc(now=True)
+    expires: dt.datetime = _utc()
+    used: dt.datetime | None = _utc(nullable=True)
+    device_id: str | None = Field(default=None, max_length=36)
+
+
+class EnrolRequest(SQLModel):
+    code: str = Field(min_length=1, max_length=100)
+    name: str = Field(default="", max_length=200)
+
+
+class EnrolReply(SQLModel):
+    device_id: str
+    token: str
+    unit: UnitPublic
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+
+class Response(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_response_unit_day", "unit_id", "bucket_day"),
+        Index("ix_response_unit_alert", "unit_id", "alert_kind", "received_at"),
+        Index("ix_response_unit_comment", "unit_id", "has_comment", "received_at"),
+        Index("ix_response_device_seq", "device_id", "seq"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    unit_id: int = Field(foreign_key="unit.id")
+    device_id: str = Field(foreign_key="device.id")
+    seq: int = Field(sa_type=BigInteger)
+    survey_id: str = Field(max_length=100)
+    survey_version: str = Field(max_length=50)
+    staff_id: str | None = Field(default=None, max_length=64)
+    started_at: dt.datetime = _utc()
+    submitted_at: dt.datetime = _utc()
+    received_at: dt.datetime = _utc()
+    clock_offset_s: float | None = None
+    bucket_month: str = Field(max_length=7)
+    bucket_day: dt.date
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    contact_phone: str | None = Field(default=None, max_length=32)
+    lang: str = Field(max_length=2)
+    clock_suspect: bool = False
+    misuse: bool = False
+    # "rat_khong_hai_long", "vi_pham_5_khong" or both joined by a comma; None without alert.
+    alert_kind: str | None = Field(default=None, max_length=64)
+    has_comment: bool = False
+    content_hash: str = Field(max_length=64)
+
+
+class ResponseConflict(SQLModel, table=True):
+    """A second, different copy of an already stored response id: kept for audit, never counted."""
+
+    __tablename__ = "response_conflict"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    response_id: str = Field(max_length=36, index=True)
+    device_id: str = Field(max_length=36, index=True)
+    received_at: dt.datetime = _utc()
+    content_hash: str = Field(max_length=64)
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ResponseQuarantine(SQLModel, table=True):
+    """A rejected item, exactly as received, with the rule it broke: nothing is lost."""
+
+    __tablename__ = "response_quarantine"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    response_id: str | None = Field(default=None, sa_column=Column(String(100), nullable=True, index=True))
+    device_id: str = Field(max_length=36, index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    received_at: dt.datetime = _utc()
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ItemResultPublic(SQLModel):
+    id: str | None
+    status: str
+    error: str | None = None
+
+
+class UploadReply(SQLModel):
+    server_time: str
+    results: list[ItemResultPublic]
+
+
+# --- tallies (Seam 2) -----------------------------------------------------------------------------
+
+
+class Tally(SQLModel, table=True):
+    """Answer counts per (unit, survey, month, officer, question, value, flagged)."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "unit_id", "survey_id", "month", "staff_key", "question_id", "value", "flagged", name="uq_tally"
+        ),
+    )
+
+    pk: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    survey_id: str = Field(max_length=100)
+    month: str = Field(max_length=7)
+    # '' stands for "no officer" (NULLs are never equal inside a unique key).
+    staff_key: str = Field(default="", max_length=64)
+    question_id: str = Field(max_length=100)
+    value: str = Field(max_length=100)
+    flagged: bool = False
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
+class TallyBallots(SQLModel, table=True):
+    """Ballot counts per (unit, survey, month, officer, flagged)."""
+
+    __tablename__ = "tally_ballots"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "survey_id", "month", "staff_key", "flagged", name="uq_tally_ballots"),
+    )
+
+    pk: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    survey_id: str = Field(max_length=100)
+    month: str = Field(max_length=7)
+    staff_key: str = Field(default="", max_length=64)
+    flagged: bool = False
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+ROLES = ("admin", "leader", "viewer")
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100, unique=True, index=True)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    active: bool = True
+    created: dt.datetime = _utc(now=True)
+
+
+class TokenReply(SQLModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+# --- server-wide settings -------------------------------------------------------------------------
+
+
+class ServerSetting(SQLModel, table=True):
+    """Small server-wide values such as the generated signing key."""
+
+    __tablename__ = "server_setting"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for bulk inserts: `insert(table_of(Response))`."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]

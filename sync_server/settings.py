@@ -1,0 +1,77 @@
+"""Server settings, read from the environment once and passed in (never read at import time).
+
+settings = Settings.from_env()
+app = create_app(settings)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///var/server/server.db"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}.") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know; `Settings.from_env()` reads `SURVEY_*` variables."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    data_dir: Path = Path("var/server")
+    surveys_dir: Path | None = None
+    secret_key: str | None = None
+    min_sample: int = 30
+    max_batch_items: int = 5000
+    max_batch_bytes: int = 8 * 1024 * 1024
+    enrolment_code_ttl_s: int = 24 * 3600
+    access_token_ttl_s: int = 12 * 3600
+    login_max_failures: int = 5
+    login_window_s: int = 15 * 60
+    enrol_max_failures: int = 10
+    upload_burst: int = 300
+    upload_per_s: float = 5.0
+    misuse_gap_s: float = 10.0
+    misuse_run: int = 3
+    clock_future_s: int = 24 * 3600
+    device_settings: dict[str, object] = field(
+        default_factory=lambda: {
+            "idle_timeout_s": 45,
+            "detail_items_per_ballot": 4,
+            "sync_cron": "0 2 * * *",
+            "sync_jitter_s": 1800,
+        }
+    )
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read `SURVEY_DATABASE_URL`, `SURVEY_DATA_DIR`, `SURVEY_SECRET_KEY`, `SURVEY_MIN_SAMPLE`."""
+        surveys_dir = os.environ.get("SURVEY_SURVEYS_DIR")
+        return cls(
+            database_url=os.environ.get("SURVEY_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            data_dir=Path(os.environ.get("SURVEY_DATA_DIR") or "var/server"),
+            surveys_dir=Path(surveys_dir) if surveys_dir else None,
+            secret_key=os.environ.get("SURVEY_SECRET_KEY") or None,
+            min_sample=_int_env("SURVEY_MIN_SAMPLE", 30),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed: `settings.with_(min_sample=10)`."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def photo_dir(self) -> Path:
+        """Where imported officer photos are kept."""
+        return self.data_dir / "photos"
