@@ -483,6 +483,8 @@ class KioskStore:
             reason = "read-only storage"
         elif "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
             reason = "database damaged"
+        elif _read_only(self.path):
+            reason = "read-only storage"
         else:
             reason = "storage error"
         self.fault = f"{reason}: {message} ({self.path})"
@@ -524,6 +526,19 @@ class KioskStore:
             if value is not None:
                 self._count(conn, row[0], qid, -1)
         conn.execute("DELETE FROM ballots WHERE id = ?", (ballot_id,))
+
+
+def _read_only(path: Path) -> bool:
+    """True when the file's folder (or its nearest existing parent) cannot be written."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(folder, os.W_OK)
 
 
 _COLUMNS = (
