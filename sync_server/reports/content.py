@@ -1,0 +1,580 @@
+"""What a periodic report says, independent of its file format (pure: no SQL, no I/O).
+
+The figures are the Row dicts of the indices API (sync-protocol.md), passed through untouched; this
+module only picks, orders, labels and formats them, so a report always equals the dashboard and API.
+
+>>> data = ReportData(unit=UnitInfo("XA-DEMO", "Xã Tân Phú"), period=parse_period("2024-09"), ...)
+>>> [s.title for s in sections(data)]
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sync_server.reports.periods import ReportPeriod
+
+__all__ = [
+    "NAM_KHONG",
+    "TONG_THE",
+    "Comment",
+    "Labels",
+    "ReportData",
+    "StaffInfo",
+    "UnitInfo",
+    "doc_number",
+    "fmt_delta",
+    "fmt_mean",
+    "fmt_pct",
+    "group_tables",
+    "headline_lines",
+    "month_label",
+    "nfc",
+    "place_and_date",
+    "proposals",
+    "recipients",
+    "signature_lines",
+    "staff_table",
+    "trend_table",
+    "violation_table",
+]
+
+Row = Mapping[str, Any]
+
+TONG_THE = "tong_the"
+NAM_KHONG = "nam_khong"
+
+# Short labels of the default survey's items for table rows (the question text is a whole sentence).
+SHORT_LABELS: dict[str, str] = {
+    "tong_the": "Hài lòng chung",
+    "xin_chao": "Xin chào",
+    "xin_loi": "Xin lỗi",
+    "xin_cam_on": "Xin cảm ơn",
+    "xin_phep": "Xin phép",
+    "luon_mim_cuoi": "Luôn mỉm cười",
+    "luon_nhe_nhang": "Luôn nhẹ nhàng",
+    "luon_lang_nghe": "Luôn lắng nghe",
+    "luon_giup_do": "Luôn giúp đỡ",
+    "biet_nghe_dan_noi": "Biết nghe dân nói",
+    "biet_noi_dan_hieu": "Biết nói dân hiểu",
+    "biet_lam_dan_tin": "Biết làm dân tin",
+    "ton_trong": "Tôn trọng",
+    "van_minh": "Văn minh",
+    "gan_gui": "Gần gũi",
+    "nam_khong": "Không gặp hành vi “5 không”",
+    "tiep_can_noi_lam_thu_tuc": "Nơi làm thủ tục",
+    "tiep_can_huong_dan": "Được hướng dẫn một lần",
+    "thu_tuc_cong_khai": "Thủ tục niêm yết công khai",
+    "thu_tuc_phi_dung_quy_dinh": "Phí, lệ phí đúng quy định",
+    "cong_chuc_thai_do": "Thái độ của công chức",
+    "cong_chuc_nang_luc": "Năng lực của công chức",
+    "ket_qua_dung_hen": "Kết quả đúng hẹn",
+    "ket_qua_dung_quy_dinh": "Kết quả đúng quy định",
+    "pakn_de_dang": "Dễ dàng phản ánh, kiến nghị",
+}
+
+
+def nfc(text: str) -> str:
+    """Vietnamese text in composed form (NFC), as every output must be."""
+    return unicodedata.normalize("NFC", text)
+
+
+_PREFIXES = ("Thị trấn ", "Đặc khu ", "Xã ", "Phường ", "Tỉnh ", "Thành phố ", "Huyện ", "Quận ", "Thị xã ")
+
+
+def in_sentence(name: str) -> str:
+    """An administrative name as written mid-sentence: "Tỉnh Đồng Nai" → "tỉnh Đồng Nai"."""
+    if name.startswith(_PREFIXES):
+        return name[:1].lower() + name[1:]
+    return name
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """The reporting unit, and its parent (the body the report goes up to) when known."""
+
+    code: str
+    name: str
+    parent_name: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @property
+    def place(self) -> str:
+        """The địa danh: the unit's name without "Xã", "Phường"… ("Xã Tân Phú" → "Tân Phú")."""
+        for prefix in _PREFIXES:
+            if self.name.startswith(prefix):
+                return self.name[len(prefix) :].strip()
+        return self.name
+
+    @property
+    def in_sentence(self) -> str:
+        """The name as written mid-sentence: "Xã Tân Phú" → "xã Tân Phú"."""
+        return in_sentence(self.name)
+
+    @property
+    def parent_in_sentence(self) -> str | None:
+        return in_sentence(self.parent_name) if self.parent_name else None
+
+    @property
+    def upper_name(self) -> str:
+        return nfc(self.name.upper())
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    """An officer as the reports name them."""
+
+    id: str
+    name: str
+    title: str = ""
+    counter: str = ""
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A citizen's comment; never with a phone number (reports go on paper)."""
+
+    day: date
+    staff_name: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names of the survey's groups, items and checklist options, in display order."""
+
+    groups: Mapping[str, str]
+    group_items: Mapping[str, Sequence[str]]
+    items: Mapping[str, str]
+    options: Mapping[str, str]
+    question_options: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    friendly: Sequence[str] = ()
+    sipas: Sequence[str] = ()
+
+    @classmethod
+    def from_survey(cls, survey: Any) -> Labels:
+        """Labels from a surveys.loader.Survey (or any object of the same shape)."""
+        groups = {g.id: nfc(g.title.vi) for g in survey.groups}
+        group_items: dict[str, list[str]] = {g: [] for g in groups}
+        items: dict[str, str] = {}
+        options: dict[str, str] = {}
+        question_options: dict[str, list[str]] = {}
+        for q in survey.questions:
+            items[q.id] = SHORT_LABELS.get(q.id) or nfc(q.text.vi)
+            for g in q.groups:
+                group_items.setdefault(g, []).append(q.id)
+            for o in getattr(q, "options", ()) or ():
+                options[o.id] = nfc(o.text.vi)
+                question_options.setdefault(q.id, []).append(o.id)
+        return cls(
+            groups=groups,
+            group_items=group_items,
+            items=items,
+            options=options,
+            question_options=question_options,
+            friendly=[g.id for g in survey.groups if g.friendly],
+            sipas=[g.id for g in survey.groups if g.sipas],
+        )
+
+    def item(self, question_id: str) -> str:
+        return self.items.get(question_id) or SHORT_LABELS.get(question_id) or question_id
+
+    def group(self, group_id: str) -> str:
+        return self.groups.get(group_id, group_id)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows; the figures are indices-API rows, untouched."""
+
+    unit: UnitInfo
+    period: ReportPeriod
+    method: str
+    min_sample: int
+    overall: Row | None
+    previous: Row | None
+    staff_rows: Sequence[Row]
+    trend: Sequence[Row]
+    labels: Labels
+    staff: Mapping[str, StaffInfo] = field(default_factory=dict)
+    comments: Sequence[Comment] = ()
+    comment_count: int = 0
+    contact_count: int = 0
+    issued_on: date = field(default_factory=date.today)
+    children: Sequence[tuple[UnitInfo, Row]] = ()
+
+    @property
+    def is_monthly(self) -> bool:
+        return self.period.kind == "month"
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def fmt_pct(value: float | None) -> str:
+    """85.3 → "85,3" (Vietnamese decimal comma); None → "—"."""
+    return "—" if value is None else f"{value:.1f}".replace(".", ",")
+
+
+def fmt_mean(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def fmt_int(value: int | None) -> str:
+    """12345 → "12.345" (Vietnamese thousands dot)."""
+    return "—" if value is None else f"{value:,}".replace(",", ".")
+
+
+def fmt_delta(now: float | None, before: float | None) -> str:
+    """The change in percentage points, signed: "+2,1", "−0,4", or "—" without both figures."""
+    if now is None or before is None:
+        return "—"
+    # Rounded figures are what the reader sees, so the difference of those is what must add up.
+    delta = round(now, 1) - round(before, 1)
+    if abs(delta) < 0.05:
+        return "0,0"
+    return ("+" if delta > 0 else "−") + f"{abs(delta):.1f}".replace(".", ",")
+
+
+def _num_date(d: date) -> tuple[str, str]:
+    # NĐ 30/2020: days under 10 and months 1–2 take a leading zero.
+    return f"{d.day:02d}", (f"{d.month:02d}" if d.month < 3 else str(d.month))
+
+
+def place_and_date(data: ReportData) -> str:
+    """ "Tân Phú, ngày 05 tháng 10 năm 2024" (NĐ 30/2020 form)."""
+    day, month = _num_date(data.issued_on)
+    return f"{data.unit.place}, ngày {day} tháng {month} năm {data.issued_on.year}"
+
+
+# ---------------------------------------------------------------- header and footer
+
+
+def issuer_lines(data: ReportData) -> tuple[str, str]:
+    """(tên cơ quan chủ quản, tên cơ quan ban hành), upper case, as NĐ 30/2020 lays them out top-left."""
+    if data.is_monthly:
+        return f"UBND {data.unit.upper_name}", "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"
+    parent = data.unit.parent_name
+    return (nfc(f"UBND {parent.upper()}") if parent else "", nfc(f"ỦY BAN NHÂN DÂN {data.unit.upper_name}"))
+
+
+def doc_number(data: ReportData) -> str:
+    """The số, ký hiệu line; the number is left for the văn thư to fill in."""
+    # The number itself is given by the văn thư at issue; non-breaking spaces keep the gap in PDF.
+    gap = "\u00a0" * 8
+    return f"Số:{gap}/BC-BPTNTKQ" if data.is_monthly else f"Số:{gap}/BC-UBND"
+
+
+def title_lines(data: ReportData) -> tuple[str, str]:
+    """("BÁO CÁO", "Kết quả đo lường sự hài lòng … tháng 9 năm 2024")."""
+    return (
+        "BÁO CÁO",
+        f"Kết quả đo lường sự hài lòng của người dân, tổ chức đối với sự phục vụ "
+        f"của UBND {data.unit.in_sentence} {data.period.title_vi}",
+    )
+
+
+def intro_text(data: ReportData) -> str:
+    return (
+        f"Thực hiện mô hình “Chính quyền thân thiện”, UBND {data.unit.in_sentence} tổ chức lấy ý kiến "
+        f"người dân, tổ chức về sự phục vụ tại Bộ phận Tiếp nhận và Trả kết quả bằng máy đánh giá điện tử. "
+        f"Kết quả {data.period.title_vi} (từ ngày {data.period.start:%d/%m/%Y} "
+        f"đến ngày {data.period.end:%d/%m/%Y}) như sau:"
+    )
+
+
+def closing_text(data: ReportData) -> str:
+    period, unit = data.period.title_vi, data.unit.in_sentence
+    return f"Trên đây là báo cáo kết quả đo lường sự hài lòng {period} của UBND {unit}./."
+
+
+def addressee(data: ReportData) -> str:
+    if data.is_monthly:
+        return f"Kính gửi: Chủ tịch Ủy ban nhân dân {data.unit.in_sentence}"
+    if data.unit.parent_name:
+        return f"Kính gửi: Ủy ban nhân dân {data.unit.parent_in_sentence}"
+    return ""
+
+
+def recipients(data: ReportData) -> list[str]:
+    """The "Nơi nhận:" list, bottom-left."""
+    lower = data.unit.in_sentence
+    if data.is_monthly:
+        return [
+            f"- Chủ tịch UBND {lower} (để b/c);",
+            f"- Các Phó Chủ tịch UBND {lower};",
+            "- Công chức Bộ phận TN&TKQ;",
+            "- Lưu: VT, BPTNTKQ.",
+        ]
+    up = (
+        f"- UBND {data.unit.parent_name} (để b/c);"
+        if data.unit.parent_name
+        else "- Cơ quan cấp trên (để b/c);"
+    )
+    return [
+        up,
+        f"- Thường trực Đảng ủy, HĐND {lower};",
+        f"- Chủ tịch, các Phó Chủ tịch UBND {lower};",
+        "- Bộ phận TN&TKQ;",
+        "- Lưu: VT.",
+    ]
+
+
+def signature_lines(data: ReportData) -> list[str]:
+    """The signature block's headings, bottom-right (quyền hạn, chức vụ); the name stays blank."""
+    if data.is_monthly:
+        return ["TRƯỞNG BỘ PHẬN"]
+    return ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+
+
+# ---------------------------------------------------------------- body
+
+
+def headline_lines(data: ReportData) -> list[str]:
+    """Section 1: the period's headline figures, one sentence each, with the change on last period."""
+    row, prev = data.overall, data.previous
+    if not row:
+        return [f"Trong {data.period.title_vi}, không có phiếu đánh giá nào được ghi nhận."]
+    lines = [f"Tổng số phiếu đánh giá hợp lệ: {fmt_int(row['n'])} phiếu."]
+    ci = row.get("satisfaction_ci95")
+    ci_text = f" (khoảng tin cậy 95%: {fmt_pct(ci[0])}–{fmt_pct(ci[1])}%)" if ci else ""
+    lines.append(
+        f"Chỉ số hài lòng chung: {fmt_pct(row.get('satisfaction_index'))}%{ci_text}; "
+        f"điểm trung bình: {fmt_mean(row.get('mean_score'))}/5."
+    )
+    lines.append(f"Chỉ số thân thiện: {fmt_pct(row.get('friendly_index'))}%.")
+    lines.append(f"Chỉ số hài lòng về sự phục vụ hành chính (SIPAS): {fmt_pct(row.get('service_index'))}%.")
+    if prev:
+        lines.append(
+            f"So với {data.period.previous().title_vi}: chỉ số hài lòng chung "
+            f"{fmt_delta(row.get('satisfaction_index'), prev.get('satisfaction_index'))} điểm %, "
+            f"chỉ số thân thiện {fmt_delta(row.get('friendly_index'), prev.get('friendly_index'))} điểm %."
+        )
+    if row.get("insufficient"):
+        lines.append(
+            f"Lưu ý: số phiếu dưới mức tối thiểu ({data.min_sample} phiếu), kết quả chỉ có giá trị tham khảo."
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table: header row and body rows of display strings, plus the raw numbers for charts."""
+
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    numbers: list[list[float | int | None]] = field(default_factory=list)
+
+
+def group_tables(data: ReportData) -> list[Table]:
+    """Section 2: one table per group of criteria, its items then the group's index."""
+    row = data.overall or {}
+    prev = data.previous or {}
+    items: Mapping[str, Any] = row.get("items") or {}
+    prev_groups: Mapping[str, Any] = prev.get("groups") or {}
+    tables = []
+    for gid, title in data.labels.groups.items():
+        body: list[list[str]] = []
+        numbers: list[list[float | int | None]] = []
+        for qid in data.labels.group_items.get(gid, ()):
+            item = items.get(qid) or {}
+            body.append([data.labels.item(qid), fmt_int(item.get("n", 0)), fmt_pct(item.get("index"))])
+            numbers.append([item.get("n", 0), item.get("index")])
+        index = (row.get("groups") or {}).get(gid)
+        body.append(["Chỉ số nhóm", "", fmt_pct(index)])
+        numbers.append([None, index])
+        kind = "thân thiện" if gid in data.labels.friendly else "SIPAS" if gid in data.labels.sipas else ""
+        suffix = f" (kỳ trước: {fmt_pct(prev_groups.get(gid))}%)" if prev else ""
+        tables.append(
+            Table(
+                title=f"Nhóm “{title}”" + (f" — {kind}" if kind else "") + suffix,
+                header=["Tiêu chí", "Số phiếu", "Tỷ lệ đạt (%)"],
+                rows=body,
+                numbers=numbers,
+            )
+        )
+    return tables
+
+
+def staff_name(data: ReportData, staff_id: str | None) -> str:
+    if staff_id is None:
+        return "Không rõ công chức"
+    info = data.staff.get(staff_id)
+    return info.name if info else staff_id
+
+
+def staff_table(data: ReportData) -> Table:
+    """Section 3: one line per officer; officers under the minimum sample are "chưa đủ mẫu", never ranked."""
+    ranked = [r for r in data.staff_rows if r.get("key") is not None and not r.get("insufficient")]
+    ranked.sort(key=lambda r: (-(r.get("satisfaction_index") or 0.0), -r["n"]))
+    rank = {r["key"]: i + 1 for i, r in enumerate(ranked)}
+    rest = [r for r in data.staff_rows if r not in ranked]
+    rest.sort(key=lambda r: (r.get("key") is None, staff_name(data, r.get("key"))))
+    body, numbers = [], []
+    for i, r in enumerate([*ranked, *rest], start=1):
+        sid = r.get("key")
+        info = data.staff.get(sid) if sid else None
+        insufficient = bool(r.get("insufficient")) or sid is None
+        body.append(
+            [
+                str(i),
+                staff_name(data, sid),
+                ", ".join(x for x in (info.title, info.counter) if x) if info else "",
+                fmt_int(r["n"]),
+                fmt_pct(r.get("satisfaction_index")),
+                fmt_pct(r.get("friendly_index")),
+                "chưa đủ mẫu" if r.get("insufficient") else ("" if insufficient else str(rank[sid])),
+            ]
+        )
+        numbers.append([i, None, None, r["n"], r.get("satisfaction_index"), r.get("friendly_index"), None])
+    return Table(
+        title="Kết quả theo từng công chức",
+        header=[
+            "STT",
+            "Họ và tên",
+            "Chức danh, quầy",
+            "Số phiếu",
+            "Hài lòng (%)",
+            "Thân thiện (%)",
+            "Xếp hạng",
+        ],
+        rows=body,
+        numbers=numbers,
+    )
+
+
+def month_label(key: str) -> str:
+    if len(key) == 7 and key[4] == "-":
+        return f"T{int(key[5:])}/{key[:4]}"
+    return key
+
+
+def trend_table(data: ReportData) -> Table:
+    """Section 4: the month-by-month trend up to the end of the period."""
+    body, numbers = [], []
+    for r in data.trend:
+        body.append(
+            [
+                month_label(str(r["key"])),
+                fmt_int(r["n"]),
+                fmt_pct(r.get("satisfaction_index")),
+                fmt_pct(r.get("friendly_index")),
+                fmt_pct(r.get("service_index")),
+            ]
+        )
+        numbers.append(
+            [None, r["n"], r.get("satisfaction_index"), r.get("friendly_index"), r.get("service_index")]
+        )
+    return Table(
+        title="Diễn biến theo tháng",
+        header=["Tháng", "Số phiếu", "Hài lòng (%)", "Thân thiện (%)", "Phục vụ (%)"],
+        rows=body,
+        numbers=numbers,
+    )
+
+
+def violation_table(data: ReportData) -> Table:
+    """Section 5: how often citizens met each "5 không" behaviour."""
+    item = ((data.overall or {}).get("items") or {}).get(NAM_KHONG) or {}
+    rates: Mapping[str, float] = item.get("violation_rates") or {}
+    option_ids = list(data.labels.question_options.get(NAM_KHONG, ())) or list(rates)
+    body, numbers = [], []
+    for oid in option_ids:
+        body.append([data.labels.options.get(oid, oid), fmt_pct(rates.get(oid))])
+        numbers.append([None, rates.get(oid)])
+    return Table(
+        title=f"Hành vi “5 không” được người dân phản ánh (trên {fmt_int(item.get('n', 0))} phiếu trả lời)",
+        header=["Hành vi", "Tỷ lệ phiếu phản ánh (%)"],
+        rows=body,
+        numbers=numbers,
+    )
+
+
+def violation_lines(data: ReportData) -> list[str]:
+    """Which officers the "5 không" reports concern (rates only; single ballots stay private)."""
+    item = ((data.overall or {}).get("items") or {}).get(NAM_KHONG) or {}
+    if not item.get("n"):
+        return ["Chưa có phiếu trả lời về các hành vi “5 không” trong kỳ."]
+    compliance = item.get("index")
+    lines = [f"Tỷ lệ phiếu không gặp hành vi vi phạm nào: {fmt_pct(compliance)}%."]
+    named = []
+    for r in data.staff_rows:
+        staff_item = (r.get("items") or {}).get(NAM_KHONG) or {}
+        if staff_item.get("index") is not None and staff_item["index"] < 100.0 and r.get("key") is not None:
+            name = staff_name(data, r["key"]) + (", chưa đủ mẫu" if r.get("insufficient") else "")
+            named.append((staff_item["index"], name, staff_item.get("n", 0)))
+    if named:
+        named.sort()
+        parts = [f"{name} ({fmt_pct(100.0 - idx)}% trên {fmt_int(n)} phiếu)" for idx, name, n in named]
+        lines.append("Công chức có phiếu phản ánh hành vi vi phạm: " + "; ".join(parts) + ".")
+    else:
+        lines.append("Không có công chức nào bị phản ánh hành vi vi phạm.")
+    return lines
+
+
+def comment_lines(data: ReportData) -> list[str]:
+    """Section 6: the comments, summarised; phone numbers are never printed."""
+    lines = [
+        f"Số phiếu có ý kiến góp ý: {fmt_int(data.comment_count)}; "
+        f"số người đồng ý để lại số điện thoại để được liên hệ phản hồi: {fmt_int(data.contact_count)}."
+    ]
+    if data.comments:
+        lines.append("Một số ý kiến tiêu biểu:")
+        for c in data.comments:
+            who = f", về {c.staff_name}" if c.staff_name else ""
+            lines.append(f"- Ngày {c.day.day:02d}/{c.day.month:02d}{who}: “{nfc(c.text.strip())}”")
+    return lines
+
+
+def proposals(data: ReportData) -> list[str]:
+    """Section III: proposals that follow from the figures (rule of thumb, for the leader to edit)."""
+    row = data.overall
+    if not row:
+        return ["Bố trí máy đánh giá tại Bộ phận Tiếp nhận và Trả kết quả và hướng dẫn người dân sử dụng."]
+    out: list[str] = []
+    if row.get("insufficient"):
+        out.append(
+            "Tăng cường hướng dẫn, mời người dân đánh giá sau khi giải quyết thủ tục "
+            "để đủ số phiếu tối thiểu."
+        )
+    groups: Mapping[str, float | None] = row.get("groups") or {}
+    scored = [(v, g) for g, v in groups.items() if v is not None]
+    if scored:
+        low, gid = min(scored)
+        if low < 90.0:
+            out.append(
+                f"Tập trung cải thiện nhóm tiêu chí “{data.labels.group(gid)}” "
+                f"(thấp nhất, {fmt_pct(low)}%): quán triệt lại Quy tắc ứng xử tại các buổi giao ban."
+            )
+    item = (row.get("items") or {}).get(NAM_KHONG) or {}
+    if item.get("index") is not None and item["index"] < 100.0:
+        out.append(
+            "Kiểm tra, xác minh các phản ánh về hành vi “5 không”; xử lý nghiêm nếu có vi phạm "
+            "và công khai kết quả xử lý."
+        )
+    weak = [
+        staff_name(data, r["key"])
+        for r in data.staff_rows
+        if r.get("key") is not None
+        and not r.get("insufficient")
+        and r.get("satisfaction_index") is not None
+        and r["satisfaction_index"] < 80.0
+    ]
+    if weak:
+        out.append(
+            "Nhắc nhở, bồi dưỡng kỹ năng giao tiếp cho công chức có chỉ số dưới 80%: " + ", ".join(weak) + "."
+        )
+    if data.previous and row.get("satisfaction_index") is not None:
+        before = data.previous.get("satisfaction_index")
+        if before is not None and row["satisfaction_index"] < before - 2.0:
+            out.append(
+                "Phân tích nguyên nhân chỉ số hài lòng giảm so với kỳ trước và có biện pháp khắc phục."
+            )
+    if data.comment_count:
+        out.append("Trả lời, phản hồi các ý kiến góp ý của người dân đã đồng ý để lại số điện thoại.")
+    out.append("Biểu dương, khen thưởng công chức có chỉ số hài lòng cao và ổn định.")
+    return out
