@@ -36,6 +36,7 @@ __all__ = [
     "load_survey",
     "load_surveys",
     "parse_survey",
+    "parse_survey_toml",
 ]
 
 QuestionType = Literal["rating5", "checklist", "choice", "text"]
@@ -264,8 +265,9 @@ def parse_survey_toml(raw: bytes, file: str) -> Survey:
         raise _toml_error(file, str(exc)) from None
     except RecursionError:
         raise SurveyError(file, None, None, "TOML syntax error: values nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer longer than Python converts
-        raise SurveyError(file, None, None, f"TOML syntax error: {exc}") from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
+        detail = "a number has too many digits" if "digits" in str(exc) else str(exc)
+        raise SurveyError(file, None, None, f"TOML syntax error: {detail}") from None
     return _validate(data, file, _LineMap(text), in_file=True)
 
 
@@ -369,7 +371,14 @@ class _Checker:
             name = key if isinstance(key, str) else repr(key)
             close = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+            hint = self.misplaced(path, name) or hint
             self.add((*path, str(name)), id, f"{who}unknown key '{_show(str(name))}' ({hint})")
+
+    def misplaced(self, path: Path_, name: object) -> str | None:
+        """A hint for a top-level key inside a table: in TOML, keys below a [table] header belong to it."""
+        if path and name in _FILE_KEYS and self.lines is not None:
+            return f"'{name}' belongs at the top of the file, above the first [table] header"
+        return None
 
     def text(self, value: object, path: Path_, id: str | None, who: str, what: str) -> Text | None:
         """A `{vi, en}` text, NFC, stripped."""
@@ -531,11 +540,8 @@ def _build_scale(check: _Checker, data: Mapping[str, Any]) -> tuple[Text, ...] |
     labels: list[Text] = []
     for key in rating5:
         if key not in SCALE_VALUES:
-            check.add(
-                (*path, str(key)),
-                None,
-                f"scale.rating5: unknown value '{_show(str(key))}' (the values are 1 to 5)",
-            )
+            hint = check.misplaced(path, key) or "the values are 1 to 5"
+            check.add((*path, str(key)), None, f"scale.rating5: unknown value '{_show(str(key))}' ({hint})")
     for value in SCALE_VALUES:
         if value not in rating5:
             check.add(path, None, f"scale.rating5 has no label for {value}")
