@@ -65,7 +65,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction holds the write lock from its first statement (SQLite)."""
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
-    with Session(bind) as session:
+    with Session(bind, expire_on_commit=False) as session:
         yield session
 
 

@@ -1,0 +1,103 @@
+"""Router dependencies as `Annotated` aliases: `SessionDep`, `DeviceDep`, `UserDep`, `SettingsDep`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from sync_server.models import Device, User
+from sync_server.security import hash_token, read_access_token, server_secret
+from sync_server.settings import Settings
+
+from .errors import ApiError
+
+__all__ = [
+    "DeviceDep",
+    "EngineDep",
+    "SessionDep",
+    "SettingsDep",
+    "UserDep",
+    "client_ip",
+    "get_engine",
+    "get_session",
+    "get_settings",
+    "secret_key",
+]
+
+_device_bearer = HTTPBearer(auto_error=False, description="The device token from enrolment.")
+_user_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(get_engine(request)) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (the direct peer: a reverse proxy must pass the real one itself)."""
+    return request.client.host if request.client else "unknown"
+
+
+def secret_key(request: Request) -> str:
+    """The key that signs access tokens (configured, or generated once and kept in the database)."""
+    key: str | None = getattr(request.app.state, "secret_key", None)
+    if key is None:
+        key = request.app.state.secret_key = server_secret(
+            get_engine(request), get_settings(request).secret_key
+        )
+    return key
+
+
+def _unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def get_device(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_device_bearer)],
+) -> Device:
+    """The enrolled, unrevoked device the bearer token belongs to."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise _unauthorized("A device token is required (Authorization: Bearer …).")
+    token_hash = hash_token(credentials.credentials)
+    device = session.execute(select(Device).where(col(Device.token_hash) == token_hash)).scalars().first()
+    if device is None or device.revoked:
+        raise _unauthorized("The device token is unknown or revoked; enrol the device again.")
+    return device
+
+
+def get_user(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(_user_bearer)]
+) -> User:
+    """The signed-in user named by the access token."""
+    if not token:
+        raise _unauthorized("Sign in first: POST /api/v1/auth/token.")
+    settings = get_settings(request)
+    user = read_access_token(session, token, secret_key(request), settings.access_token_ttl_s)
+    if user is None:
+        raise _unauthorized("The access token is invalid or expired; sign in again.")
+    return user
+
+
+DeviceDep = Annotated[Device, Depends(get_device)]
+UserDep = Annotated[User, Depends(get_user)]

@@ -1,0 +1,85 @@
+"""`create_app(settings) -> FastAPI`: the sync server's web application; nothing is built at import time.
+
+app = create_app(Settings.from_env())
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+
+from sync_server.api import auth, devices, health, indices, responses
+from sync_server.api.errors import install_error_handlers
+from sync_server.db import make_engine
+from sync_server.security import FailureLimiter, TokenBucket
+from sync_server.settings import Settings
+
+__all__ = ["create_app"]
+
+API_VERSION = "1.0.0"
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The schema with FastAPI's 422 replaced by our 400 error body, and the batch schema included."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].pop("422", None)
+                if operation.get("parameters") or operation.get("requestBody"):
+                    operation["responses"].setdefault(
+                        "400",
+                        {
+                            "description": "Invalid request",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                            },
+                        },
+                    )
+    batch = responses.BatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in batch.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    components.setdefault("BatchIn", batch)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The FastAPI app for these settings (an engine may be passed in, e.g. by tests)."""
+    settings = settings or Settings.from_env()
+    own_engine = engine is None
+    engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Chính quyền thân thiện — sync server",
+        version=API_VERSION,
+        description="Sync protocol v1 for satisfaction kiosks, and the administrators' API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.login_limiter = FailureLimiter(settings.login_max_failures, settings.login_window_s)
+    app.state.login_ip_limiter = FailureLimiter(settings.login_max_failures * 4, settings.login_window_s)
+    app.state.enrol_limiter = FailureLimiter(settings.enrol_max_failures, settings.login_window_s)
+    app.state.upload_limiter = TokenBucket(settings.upload_burst, settings.upload_per_s)
+    install_error_handlers(app)
+    for module in (health, devices, responses, auth, indices):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,212 @@
+"""Read-side queries shared by the API, the dashboard and the reports, so figures are equal everywhere.
+
+body = indices_for(session, "XA01", date(2024, 7, 1), date(2024, 9, 30), by="staff")
+ids = unit_scope(session, user)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from surveys.loader import Survey, parse_survey
+
+from . import indices as ix
+from .ingest import _load_surveys, tally_rows
+from .models import Response, SurveyVersion, Tally, TallyBallots, Unit, User
+
+__all__ = [
+    "UnknownUnit",
+    "current_survey",
+    "indices_for",
+    "subtree",
+    "survey_version_row",
+    "unit_by_code",
+    "unit_scope",
+]
+
+
+class UnknownUnit(LookupError):
+    """No unit has this code."""
+
+
+def unit_by_code(session: Session, code: str) -> Unit:
+    """The unit with this code; raises UnknownUnit."""
+    unit = session.execute(select(Unit).where(col(Unit.code) == code)).scalars().first()
+    if unit is None:
+        raise UnknownUnit(f"There is no unit with code {code!r}.")
+    return unit
+
+
+def subtree(session: Session, unit_ids: Iterable[int]) -> set[int]:
+    """The given units and every unit below them (via `parent`)."""
+    children: dict[int | None, list[int]] = {}
+    for uid, parent in session.execute(select(col(Unit.id), col(Unit.parent_id))):
+        children.setdefault(parent, []).append(uid)
+    found: set[int] = set()
+    todo = list(unit_ids)
+    while todo:
+        uid = todo.pop()
+        if uid in found:
+            continue
+        found.add(uid)
+        todo.extend(children.get(uid, []))
+    return found
+
+
+def unit_scope(session: Session, user: User) -> set[int]:
+    """Ids of the units a user may see: all for an admin without unit, else the unit and its children."""
+    if user.unit_id is None:
+        if user.role == "admin":
+            return set(session.execute(select(col(Unit.id))).scalars())
+        return set()
+    return subtree(session, [user.unit_id])
+
+
+def survey_version_row(session: Session, unit: Unit) -> SurveyVersion | None:
+    """The newest loaded definition of the unit's survey (any survey when the unit names none)."""
+    query = select(SurveyVersion)
+    if unit.survey_id:
+        query = query.where(col(SurveyVersion.survey_id) == unit.survey_id)
+    query = query.order_by(col(SurveyVersion.loaded_at).desc(), col(SurveyVersion.pk).desc()).limit(1)
+    return session.execute(query).scalars().first()
+
+
+_SURVEYS: dict[str, Survey] = {}
+
+
+def current_survey(session: Session, unit: Unit) -> Survey | None:
+    """The unit's current survey definition as a loader `Survey` (cached by content hash)."""
+    row = survey_version_row(session, unit)
+    if row is None:
+        return None
+    survey = _SURVEYS.get(row.content_hash)
+    if survey is None:
+        survey = _SURVEYS[row.content_hash] = parse_survey(row.json_, source=f"{row.survey_id} {row.version}")
+    return survey
+
+
+def _stored_tallies(
+    session: Session, unit_ids: set[int], survey_id: str, first: str, last: str, include_flagged: bool
+) -> ix.Tallies:
+    answers = (
+        select(
+            col(Tally.month),
+            col(Tally.staff_key),
+            col(Tally.question_id),
+            col(Tally.value),
+            func.sum(col(Tally.count)),
+        )
+        .where(
+            col(Tally.unit_id).in_(unit_ids),
+            col(Tally.survey_id) == survey_id,
+            col(Tally.month) >= first,
+            col(Tally.month) <= last,
+        )
+        .group_by(col(Tally.month), col(Tally.staff_key), col(Tally.question_id), col(Tally.value))
+    )
+    ballots = (
+        select(col(TallyBallots.month), col(TallyBallots.staff_key), func.sum(col(TallyBallots.count)))
+        .where(
+            col(TallyBallots.unit_id).in_(unit_ids),
+            col(TallyBallots.survey_id) == survey_id,
+            col(TallyBallots.month) >= first,
+            col(TallyBallots.month) <= last,
+        )
+        .group_by(col(TallyBallots.month), col(TallyBallots.staff_key))
+    )
+    if not include_flagged:
+        answers = answers.where(col(Tally.flagged).is_(False))
+        ballots = ballots.where(col(TallyBallots.flagged).is_(False))
+    return ix.Tallies.from_rows(
+        ((m, s or None, q, v, int(n)) for m, s, q, v, n in session.execute(answers)),
+        ((m, s or None, int(n)) for m, s, n in session.execute(ballots)),
+    )
+
+
+def _edge_tallies(
+    session: Session,
+    unit_ids: set[int],
+    survey_id: str,
+    first_day: dt.date,
+    last_day: dt.date,
+    include_flagged: bool,
+) -> ix.Tallies:
+    """Tallies of the raw ballots of some days (a range's partial edge months)."""
+    query = select(
+        col(Response.survey_id),
+        col(Response.survey_version),
+        col(Response.bucket_month),
+        col(Response.staff_id),
+        col(Response.answers),
+        col(Response.misuse),
+    ).where(
+        col(Response.unit_id).in_(unit_ids),
+        col(Response.bucket_day) >= first_day,
+        col(Response.bucket_day) <= last_day,
+        col(Response.survey_id) == survey_id,
+    )
+    if not include_flagged:
+        query = query.where(col(Response.misuse).is_(False))
+    rows = [
+        {
+            "survey_id": sid,
+            "survey_version": ver,
+            "bucket_month": month,
+            "staff_id": staff,
+            "answers": answers,
+            "misuse": misuse,
+        }
+        for sid, ver, month, staff, answers, misuse in session.execute(query)
+    ]
+    if not rows:
+        return ix.Tallies()
+    counted, ballots = tally_rows(rows, _load_surveys(session))
+    return ix.Tallies.from_rows(
+        ((m, s or None, q, v, n) for (_sid, m, s, q, v, _f), n in counted.items()),
+        ((m, s or None, n) for (_sid, m, s, _f), n in ballots.items()),
+    )
+
+
+def indices_for(
+    session: Session,
+    unit_code: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    by: str = "none",
+    period: str = "month",
+    include_flagged: bool = False,
+    min_sample: int = ix.DEFAULT_MIN_SAMPLE,
+) -> dict[str, Any]:
+    """The body of `GET /api/v1/indices` for a unit and its child units, dates inclusive (local time).
+
+    Whole months come from the tally tables; partial edge months from the raw ballots of those days.
+    Raises UnknownUnit, or ValueError for a bad range, `by` or `period`.
+    """
+    unit = unit_by_code(session, unit_code)
+    assert unit.id is not None
+    plan = ix.plan_range(date_from, date_to)
+    survey_row = survey_version_row(session, unit)
+    survey = current_survey(session, unit)
+    rows: list[ix.Row] = []
+    if survey_row is not None and survey is not None:
+        unit_ids = subtree(session, [unit.id])
+        parts: list[ix.Tallies] = []
+        if plan.whole_months is not None:
+            first, last = plan.whole_months
+            parts.append(
+                _stored_tallies(session, unit_ids, survey_row.survey_id, first, last, include_flagged)
+            )
+        for first_day, last_day in plan.partial_days:
+            parts.append(
+                _edge_tallies(session, unit_ids, survey_row.survey_id, first_day, last_day, include_flagged)
+            )
+        tallies = sum(parts, ix.Tallies())
+        rows = ix.compute_rows(tallies, survey, by=by, period=period, min_sample=min_sample)
+    elif by not in ("none", "staff", "period") or period not in ("month", "quarter", "half", "year"):
+        raise ValueError("by must be none, staff or period; period month, quarter, half or year")
+    return ix.indices_response(unit.code, date_from, date_to, rows)
