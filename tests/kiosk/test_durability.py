@@ -1,0 +1,130 @@
+"""Crash durability: a real process taps, prints "stored" after the commit, and is SIGKILLed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kiosk.store import KioskStore
+
+# Taps ballots with the real flow and the real store; the store's trace prints "stored <id> <what>"
+# after each commit. With HANG_AFTER set, it stops (alive) after that tap so the test can kill it there.
+DRIVER = textwrap.dedent(
+    """
+    import os, random, sys, time
+    from kiosk.config import load_config
+    from kiosk.flow import BallotFlow, choose_details
+    from kiosk.settings import KioskSettings
+    from kiosk.store import KioskStore
+
+    settings = KioskSettings.from_env(trace_taps=True)
+    store = KioskStore.from_settings(settings)
+    store.recover_open_ballots()
+    survey = load_config(store, settings.home).survey
+    rng = random.Random(int(os.environ.get("SEED", "1")))
+    hang_after = os.environ.get("HANG_AFTER")
+    print("ready", flush=True)
+    for _ in range(int(os.environ.get("BALLOTS", "1000000"))):
+        details = choose_details(survey, store.answer_counts(survey.id), 4, rng)
+        flow = BallotFlow(survey, details, ask_staff=False)
+        ballot_id = None
+        while not flow.finished:
+            question = flow.question
+            if question is None:
+                flow.set_comment("Cán bộ tận tình", None, consent=False)
+                store.set_comment(ballot_id, flow.comment, flow.contact)
+                continue
+            value = rng.randint(1, 5) if question.type == "rating5" else []
+            if ballot_id is None:
+                ballot_id = store.start_ballot(
+                    survey_id=survey.id, survey_version=survey.version, staff_id=None, lang="vi"
+                )
+            store.record_answer(ballot_id, question.id, value)
+            flow.answer(question.id, value)
+            print("value", ballot_id, question.id, value, flush=True)
+            if hang_after == question.id:
+                time.sleep(3600)
+        store.finish_ballot(ballot_id)
+    """
+)
+
+
+def _start(home: Path, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER, encoding="utf-8")
+    return subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SURVEY_KIOSK_HOME": str(home), "PYTHONPATH": str(Path.cwd()), **env},
+    )
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_a_tap_acknowledged_just_before_sigkill_is_found_after_restart(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    process = _start(home, tmp_path, BALLOTS="1", HANG_AFTER="tong_the")
+    assert process.stdout is not None
+    stored = None
+    for line in process.stdout:
+        if line.startswith("stored ") and line.split()[2] == "tong_the":
+            stored = line.split()[1]
+            _kill(process)  # right after the tap's commit, before the next screen
+            break
+    assert stored is not None, "the driver never stored a tap"
+    with KioskStore(home / "kiosk.db") as store:
+        before = store.ballot(stored)
+        assert (
+            before is not None and before["status"] == "open" and before["answers"]["tong_the"] in range(1, 6)
+        )
+        # On restart the abandoned ballot is kept as complete: tong_the was answered.
+        assert store.recover_open_ballots() == {"kept": 1, "discarded": 0}
+        batch = store.pending_batch(10)
+        assert [b["id"] for b in batch] == [stored] and batch[0]["seq"] == 1
+
+
+@pytest.mark.parametrize("kill_after", [7, 53])
+def test_every_acknowledged_tap_survives_a_kill_in_a_tap_storm(tmp_path: Path, kill_after: int) -> None:
+    home = tmp_path / "home"
+    process = _start(home, tmp_path, SEED=str(kill_after))
+    assert process.stdout is not None
+    acknowledged: dict[tuple[str, str], str] = {}
+    committed: set[tuple[str, str]] = set()
+    stored_lines = 0
+    for line in process.stdout:
+        words = line.split(maxsplit=3)
+        if words[0] == "value":
+            acknowledged[(words[1], words[2])] = words[3].strip()
+        elif words[0] == "stored":
+            stored_lines += 1
+            if words[2] not in ("start", "staff", "comment", "flags", "finish", "abandon"):
+                committed.add((words[1], words[2]))
+            if stored_lines == kill_after:
+                _kill(process)
+                break
+    with KioskStore(home / "kiosk.db") as store:
+        store.recover_open_ballots()
+        ballots = {b["id"]: b for b in store.pending_batch(100_000)}
+    for ballot_id, question_id in committed:
+        assert question_id in ballots[ballot_id]["answers"], f"{question_id} of {ballot_id} was lost"
+    for (ballot_id, question_id), value in acknowledged.items():
+        assert ballot_id in ballots, f"ballot {ballot_id} was lost"
+        assert str(ballots[ballot_id]["answers"][question_id]) == value
+    # seq has no gaps: every ballot is there, in order.
+    assert sorted(b["seq"] for b in ballots.values()) == list(range(1, len(ballots) + 1))
+    # A restarted kiosk carries on with the next seq.
+    process = _start(home, tmp_path, BALLOTS="1")
+    assert process.wait(timeout=60) == 0
+    with KioskStore(home / "kiosk.db") as store:
+        assert store.counts_by_status()["pending"] == len(ballots) + 1
