@@ -72,7 +72,6 @@ def _short_rule(paragraph: object) -> None:
 
 
 def _cell(cell: object, lines: Sequence[tuple[str, float, bool, bool, bool]]) -> None:
-    cell.paragraphs[0].text = ""  # type: ignore[attr-defined]
     first = True
     for text, size, bold, italic, underline in lines:
         p = cell.paragraphs[0] if first else cell.add_paragraph()  # type: ignore[attr-defined]
@@ -212,7 +211,6 @@ def _footer(doc: object, data: c.ReportData) -> None:
     _no_borders(table)
     left, right = table.rows[0].cells
     left.width, right.width = Cm(8), Cm(8)
-    left.paragraphs[0].text = ""
     p = left.paragraphs[0]
     p.paragraph_format.space_after = Pt(0)
     _set_font(p.add_run("Nơi nhận:"), 12, bold=True, italic=True)
