@@ -9,7 +9,8 @@ It sits between a kiosk and the real server on loopback and, request by request,
                     the client's connection instead of answering;
 * ``delay``         hold the request ``delay_s`` seconds before forwarding (the client may time out
                     while the server still commits);
-* ``bad_gateway``   answer 502 without contacting the server.
+* ``bad_gateway``   answer 502 without contacting the server;
+* ``rate_limited``  answer 429 with ``Retry-After: 1`` without contacting the server.
 
 ::
 
@@ -34,7 +35,7 @@ from types import TracebackType
 
 __all__ = ["KINDS", "Fault", "FaultProxy", "seeded_plan"]
 
-KINDS = ("pass", "refuse", "reset", "drop_reply", "delay", "bad_gateway")
+KINDS = ("pass", "refuse", "reset", "drop_reply", "delay", "bad_gateway", "rate_limited")
 _MAX_HEAD = 64 * 1024
 
 
@@ -230,10 +231,15 @@ class FaultProxy:
                 _reset(writer)
                 return
             body = await _read_body(reader, head, response=False, no_body=False)
-            if fault.kind == "bad_gateway":
-                payload = b'{"error":"bad_gateway","detail":"injected by the fault proxy"}'
+            if fault.kind in ("bad_gateway", "rate_limited"):
+                status, code, extra = (
+                    ("502 Bad Gateway", "bad_gateway", "")
+                    if fault.kind == "bad_gateway"
+                    else ("429 Too Many Requests", "rate_limited", "Retry-After: 1\r\n")
+                )
+                payload = f'{{"error":"{code}","detail":"injected by the fault proxy"}}'.encode()
                 writer.write(
-                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\n"
+                    f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}".encode()
                     + f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
                     + payload
                 )
