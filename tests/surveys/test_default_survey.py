@@ -36,6 +36,7 @@ CODE_WORDS = {
     "xin_loi": "xin lỗi",
     "xin_cam_on": "xin cảm ơn",
     "xin_phep": "xin phép",
+    "luon_mim_cuoi": "mỉm cười",
     "luon_nhe_nhang": "nhẹ nhàng",
     "luon_lang_nghe": "lắng nghe",
     "luon_giup_do": "giúp đỡ",
