@@ -19,11 +19,12 @@ import math
 import re
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from operator import add, itemgetter
 from typing import Any, Literal, NotRequired, Protocol, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -153,16 +154,6 @@ def round_half_up(x: int | float | Fraction | Decimal, digits: int) -> float:
     return sign * whole / 10**digits + 0.0
 
 
-def _r1(num: int, den: int) -> float:
-    """num/den (non-negative, den > 0) rounded half up to 1 decimal, exactly."""
-    return (20 * num + den) // (2 * den) / 10
-
-
-def _r2(num: int, den: int) -> float:
-    """num/den (non-negative, den > 0) rounded half up to 2 decimals, exactly."""
-    return (200 * num + den) // (2 * den) / 100
-
-
 def _wilson_exact(k: int, n: int) -> list[float]:
     p = k / n
     z2 = Z95 * Z95
@@ -170,8 +161,8 @@ def _wilson_exact(k: int, n: int) -> list[float]:
     centre = (p + z2 / (2 * n)) / denom
     half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
     # The interval is irrational: round its float value; clamp away float noise outside [0, 100].
-    lo = max(0.0, round_half_up(100 * (centre - half), 1))
-    hi = min(100.0, round_half_up(100 * (centre + half), 1))
+    lo = max(0.0, _rounded(100 * (centre - half)))
+    hi = min(100.0, _rounded(100 * (centre + half)))
     return [lo, hi]
 
 
@@ -606,110 +597,174 @@ def tally_ballots(
 # --- figures --------------------------------------------------------------------------------------------
 
 
+def _picker(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A C-speed ``lambda seq: tuple(seq[i] for i in positions)`` (itemgetter, always a tuple)."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda seq: (seq[only],)
+    if not positions:
+        return lambda seq: ()
+    return itemgetter(*positions)
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A survey compiled against a tally's lane layout; lane -1 reads a zero appended to the counts."""
+    """A survey compiled against a tally's lane layout; lane -1 reads a zero appended to the counts.
 
-    ratings: tuple[tuple[str, int, int, int, int, int], ...]
-    checklists: tuple[tuple[str, int, int, tuple[tuple[str, int], ...]], ...]
-    overall: int  # position of tong_the in `ratings`, or -1
-    groups: tuple[tuple[str, tuple[int, ...]], ...]  # group id, positions in the item list
-    friendly: tuple[int, ...]  # positions in `groups`
-    sipas: tuple[int, ...]
-    item_order: tuple[tuple[str, bool, int], ...]  # question id, is_checklist, position, in survey order
+    Items are numbered rating5 questions first, then checklists; ``item_ids`` keeps survey order
+    for the output. Groups name item numbers; ``friendly``/``sipas`` name group numbers.
+    """
+
+    item_ids: tuple[str, ...]
+    ratings: tuple[str, ...]
+    rating_lanes: tuple[tuple[int, ...], ...]  # per rating question: lanes of "1".."5"
+    by_value: tuple[Callable[[Sequence[Any]], tuple[Any, ...]], ...]  # counts of value v, every rating
+    checklists: tuple[tuple[str, int, int, tuple[tuple[str, int], ...]], ...]  # id, answered, empty, options
+    overall: int  # item number of tong_the, or -1
+    groups: tuple[tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]]], ...]
+    group_members: tuple[tuple[int, ...], ...]
+    friendly: Callable[[Sequence[Any]], tuple[Any, ...]]
+    sipas: Callable[[Sequence[Any]], tuple[Any, ...]]
+    friendly_groups: tuple[int, ...]
+    sipas_groups: tuple[int, ...]
 
 
 def _compile(survey: SurveyLike, slots: Sequence[Slot]) -> _Plan:
     where = {s: i + 1 for i, s in enumerate(slots)}
-    ratings: list[tuple[str, int, int, int, int, int]] = []
-    checklists: list[tuple[str, int, int, tuple[tuple[str, int], ...]]] = []
-    item_order: list[tuple[str, bool, int]] = []
-    for q in survey.questions:
-        if q.type == "rating5":
-            l1, l2, l3, l4, l5 = (where.get((q.id, v), -1) for v in _RATINGS)
-            item_order.append((q.id, False, len(ratings)))
-            ratings.append((q.id, l1, l2, l3, l4, l5))
-        elif q.type == "checklist":
-            opts = tuple((o.id, where.get((q.id, o.id), -1)) for o in q.options)
-            item_order.append((q.id, True, len(checklists)))
-            checklists.append((q.id, where.get((q.id, ANSWERED), -1), where.get((q.id, EMPTY), -1), opts))
-    # Items are numbered ratings first, then checklists: that is the order figures are computed in.
-    position = {qid: (len(ratings) + pos if is_list else pos) for qid, is_list, pos in item_order}
-    groups: list[tuple[str, tuple[int, ...]]] = []
-    friendly: list[int] = []
-    sipas: list[int] = []
-    for g in survey.groups:
-        members = tuple(position[q.id] for q in survey.questions if g.id in q.groups and q.id in position)
-        if g.friendly:
-            friendly.append(len(groups))
-        if g.sipas:
-            sipas.append(len(groups))
-        groups.append((g.id, members))
-    overall = next((i for i, r in enumerate(ratings) if r[0] == OVERALL), -1)
+    ratings = [q for q in survey.questions if q.type == "rating5"]
+    checklists = [q for q in survey.questions if q.type == "checklist"]
+    rating_lanes = tuple(tuple(where.get((q.id, v), -1) for v in _RATINGS) for q in ratings)
+    number = {q.id: i for i, q in enumerate([*ratings, *checklists])}
+    members = [
+        tuple(number[q.id] for q in survey.questions if g.id in q.groups and q.id in number)
+        for g in survey.groups
+    ]
+    friendly = tuple(i for i, g in enumerate(survey.groups) if g.friendly)
+    sipas = tuple(i for i, g in enumerate(survey.groups) if g.sipas)
     return _Plan(
-        tuple(ratings),
-        tuple(checklists),
-        overall,
-        tuple(groups),
-        tuple(friendly),
-        tuple(sipas),
-        tuple(item_order),
+        item_ids=tuple(q.id for q in survey.questions if q.id in number),
+        ratings=tuple(q.id for q in ratings),
+        rating_lanes=rating_lanes,
+        by_value=tuple(_picker([lanes[v] for lanes in rating_lanes]) for v in range(5)),
+        checklists=tuple(
+            (
+                q.id,
+                where.get((q.id, ANSWERED), -1),
+                where.get((q.id, EMPTY), -1),
+                tuple((o.id, where.get((q.id, o.id), -1)) for o in q.options),
+            )
+            for q in checklists
+        ),
+        overall=number.get(OVERALL, -1) if OVERALL in [q.id for q in ratings] else -1,
+        groups=tuple((g.id, _picker(m)) for g, m in zip(survey.groups, members, strict=True)),
+        group_members=tuple(members),
+        friendly=_picker(friendly),
+        sipas=_picker(sipas),
+        friendly_groups=friendly,
+        sipas_groups=sipas,
     )
 
 
-def _mean(fractions: Iterable[tuple[int, int] | None]) -> tuple[int, int] | None:
-    """Exact unweighted mean of the non-null fractions ``(num, den)``, or None."""
-    num, den, m = 0, 1, 0
-    for f in fractions:
-        if f is not None:
-            num = num * f[1] + f[0] * den
-            den *= f[1]
-            m += 1
-    return (num, den * m) if m else None
+# Figures that are means of means are summed in floats (fast); a float within this distance of a
+# rounding tie is recomputed exactly from the counts, so the float error (~1e-13) never decides.
+_TIE = 1e-7
+
+
+def _round1(x: float) -> float | None:
+    """x ≥ 0 rounded half up to 1 decimal, or None when x is too close to a tie to trust the float."""
+    y = x * 10.0
+    whole = int(y)
+    d = y - whole - 0.5
+    if -_TIE < d < _TIE:
+        return None
+    return (whole + (d > 0)) / 10
+
+
+def _rounded(x: float) -> float:
+    r = _round1(x)
+    return r if r is not None else round_half_up(x, 1)
+
+
+def _exact_item(plan: _Plan, c: list[int], number: int) -> Fraction | None:
+    if number < len(plan.ratings):
+        lanes = plan.rating_lanes[number]
+        nq = sum(c[lane] for lane in lanes)
+        return Fraction(100 * (c[lanes[3]] + c[lanes[4]]), nq) if nq else None
+    _qid, answered, empty, _opts = plan.checklists[number - len(plan.ratings)]
+    return Fraction(100 * c[empty], c[answered]) if c[answered] else None
+
+
+def _exact_mean(values: Iterable[Fraction | None]) -> Fraction | None:
+    known = [v for v in values if v is not None]
+    return sum(known, Fraction(0)) / len(known) if known else None
+
+
+def _exact_group(plan: _Plan, c: list[int], group: int) -> Fraction | None:
+    return _exact_mean(_exact_item(plan, c, i) for i in plan.group_members[group])
+
+
+def _exact_rounded(x: Fraction | None) -> float:
+    assert x is not None, "a figure with data has an exact value"
+    return round_half_up(x, 1)
 
 
 def _figures(plan: _Plan, c: list[int], key: str | None, min_sample: int) -> Row:
-    """One row from one key's summed counts ``c`` (lane 0 = ballots, last element = 0)."""
-    exact: list[tuple[int, int] | None] = []  # per item: figure as an exact fraction of 100, or None
-    rating_items: list[Item] = []
-    sat_index = mean_score = None
-    ci95 = None
-    for pos, (_qid, l1, l2, l3, l4, l5) in enumerate(plan.ratings):
-        v1, v2, v3, v4, v5 = c[l1], c[l2], c[l3], c[l4], c[l5]
-        nq = v1 + v2 + v3 + v4 + v5
-        if nq:
-            sat = v4 + v5
-            exact.append((100 * sat, nq))
-            index = _r1(100 * sat, nq)
-            rating_items.append({"n": nq, "index": index})
-            if pos == plan.overall:
-                sat_index = index
-                mean_score = _r2(v1 + 2 * v2 + 3 * v3 + 4 * v4 + 5 * v5, nq)
-                ci95 = _wilson_exact(sat, nq)
-        else:
-            exact.append(None)
-            rating_items.append({"n": 0, "index": None})
-    list_items: list[Item] = []
-    for _qid, l_answered, l_empty, opts in plan.checklists:
-        na = c[l_answered]
+    """One row from one key's summed counts ``c`` (lane 0 = ballots, last element = 0).
+
+    Item figures are exact integer arithmetic; the loops run over whole columns (itemgetter, map)
+    because this is the hot path of a province-wide ``by=staff``.
+    """
+    items: dict[str, Item] = dict.fromkeys(plan.item_ids)  # type: ignore[assignment]  # filled below
+    ones, twos, threes, fours, fives = (pick(c) for pick in plan.by_value)
+    sats = list(map(add, fours, fives))
+    ns = list(map(add, map(add, map(add, ones, twos), threes), sats))
+    figs: list[float | None] = [100 * s / n if n else None for s, n in zip(sats, ns, strict=True)]
+    for qid, s, n in zip(plan.ratings, sats, ns, strict=True):
+        items[qid] = {"n": n, "index": (2000 * s + n) // (2 * n) / 10} if n else {"n": 0, "index": None}
+    for qid, answered, empty, opts in plan.checklists:
+        na = c[answered]
         if na:
-            exact.append((100 * c[l_empty], na))
-            list_items.append(
-                {
-                    "n": na,
-                    "index": _r1(100 * c[l_empty], na),
-                    "violation_rates": {oid: _r1(100 * c[lane], na) for oid, lane in opts},
-                }
-            )
+            e = c[empty]
+            figs.append(100 * e / na)
+            items[qid] = {
+                "n": na,
+                "index": (2000 * e + na) // (2 * na) / 10,
+                "violation_rates": {oid: (2000 * c[lane] + na) // (2 * na) / 10 for oid, lane in opts},
+            }
         else:
-            exact.append(None)
-            list_items.append({"n": 0, "index": None, "violation_rates": {oid: None for oid, _ in opts}})
-    group_exact = [_mean(exact[p] for p in members) for _gid, members in plan.groups]
-    friendly = _mean(group_exact[i] for i in plan.friendly)
-    service = _mean(group_exact[i] for i in plan.sipas)
-    items: dict[str, Item] = {
-        qid: (list_items[pos] if is_list else rating_items[pos]) for qid, is_list, pos in plan.item_order
-    }
+            figs.append(None)
+            items[qid] = {"n": 0, "index": None, "violation_rates": {oid: None for oid, _ in opts}}
+
+    sat_index = mean_score = ci95 = None
+    o = plan.overall
+    if o >= 0 and ns[o]:
+        n_o, s_o = ns[o], sats[o]
+        sat_index = (2000 * s_o + n_o) // (2 * n_o) / 10
+        total = ones[o] + 2 * twos[o] + 3 * threes[o] + 4 * fours[o] + 5 * fives[o]
+        mean_score = (200 * total + n_o) // (2 * n_o) / 100
+        ci95 = _wilson_exact(s_o, n_o)
+
+    groups: dict[str, float | None] = {}
+    gfigs: list[float | None] = []
+    for number, (gid, pick) in enumerate(plan.groups):
+        known = [f for f in pick(figs) if f is not None]
+        if known:
+            g = sum(known) / len(known)
+            r = _round1(g)
+            gfigs.append(g)
+            groups[gid] = r if r is not None else _exact_rounded(_exact_group(plan, c, number))
+        else:
+            gfigs.append(None)
+            groups[gid] = None
+
+    headline: list[float | None] = []
+    for pick, chosen in ((plan.friendly, plan.friendly_groups), (plan.sipas, plan.sipas_groups)):
+        known = [f for f in pick(gfigs) if f is not None]
+        h = _round1(sum(known) / len(known)) if known else None
+        if known and h is None:
+            h = _exact_rounded(_exact_mean(_exact_group(plan, c, i) for i in chosen))
+        headline.append(h)
+
     n = c[0]
     return {
         "key": key,
@@ -717,12 +772,9 @@ def _figures(plan: _Plan, c: list[int], key: str | None, min_sample: int) -> Row
         "satisfaction_index": sat_index,
         "satisfaction_ci95": ci95,
         "mean_score": mean_score,
-        "friendly_index": None if friendly is None else _r1(*friendly),
-        "service_index": None if service is None else _r1(*service),
-        "groups": {
-            gid: (None if g is None else _r1(*g))
-            for (gid, _m), g in zip(plan.groups, group_exact, strict=True)
-        },
+        "friendly_index": headline[0],
+        "service_index": headline[1],
+        "groups": groups,
         "items": items,
         "insufficient": n < min_sample,
     }
