@@ -6,17 +6,20 @@ with write_session(engine) as session: ...
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
-__all__ = ["is_sqlite", "make_engine", "read_session", "write_session"]
+__all__ = ["bulk_insert", "is_sqlite", "make_engine", "read_session", "write_session"]
 
 # A batch waits for a concurrent writer instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -74,3 +77,52 @@ def read_session(engine: Engine) -> Iterator[Session]:
     """A plain session for reading."""
     with Session(engine) as session:
         yield session
+
+
+def _sqlite_datetime(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    # The exact text SQLAlchemy's SQLite DATETIME writes, so reads and comparisons agree.
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _converter(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, JSON):
+        if dialect == "sqlite":
+            return lambda v: None if v is None else json.dumps(v)
+        from psycopg.types.json import Json
+
+        return lambda v: None if v is None else Json(v)
+    if dialect == "sqlite":
+        if isinstance(kind, DateTime):
+            return _sqlite_datetime
+        if isinstance(kind, Date):
+            return lambda v: None if v is None else v.isoformat()
+        if isinstance(kind, Boolean):
+            return lambda v: None if v is None else int(v)
+    return None
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one driver-level executemany (SQLAlchemy's per-row bind processing
+    costs more than SQLite's insert itself); other dialects go through Core."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        session.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    converters = [_converter(c, dialect) for c in columns]
+    mark = "?" if dialect == "sqlite" else "%s"
+    quoted = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join(mark for _ in names)})'
+    params = [
+        tuple(row[n] if conv is None else conv(row[n]) for n, conv in zip(names, converters, strict=True))
+        for row in rows
+    ]
+    session.connection().exec_driver_sql(sql, params)

@@ -25,6 +25,7 @@ from sqlalchemy import Insert, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from .db import bulk_insert
 from .models import (
     Device,
     Response,
@@ -494,7 +495,7 @@ def ingest_batch(
     _flag_misuse(created, device, rules)
     _track_seq(received_seqs, device)
     if created:
-        session.execute(insert(table_of(Response)), created)
+        bulk_insert(session, table_of(Response), created)
         _store_tallies(session, unit.id, created, ctx)
     if conflicts:
         session.execute(insert(table_of(ResponseConflict)), conflicts)
