@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from sync_server.api import auth, devices, health, indices, responses
 from sync_server.api.errors import install_error_handlers
+from sync_server.dashboard import install as install_dashboard
 from sync_server.db import make_engine
 from sync_server.security import FailureLimiter, TokenBucket
 from sync_server.settings import Settings
@@ -81,5 +82,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     for module in (health, devices, responses, auth, indices):
         app.include_router(module.router)
+    install_dashboard(app, settings, engine)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,0 +1,165 @@
+"""Small server-side SVG charts (no JavaScript, no third-party assets).
+
+>>> svg = trend_svg([TrendPoint("2024-09", "09/24", 80.0, 70.1, 87.2, 64, False)], title="Chỉ số")
+>>> str(svg).startswith("<svg")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+__all__ = ["Bar", "TrendPoint", "bars_svg", "trend_svg"]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One period on the trend chart; `value`, `lo`, `hi` are percentages or None."""
+
+    key: str
+    label: str
+    value: float | None
+    lo: float | None
+    hi: float | None
+    n: int
+    insufficient: bool
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One horizontal bar: a label and a percentage or None (no data)."""
+
+    label: str
+    value: float | None
+    note: str = ""
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float, float]]]:
+    """Split a series at missing values so that a gap is drawn as a gap."""
+    out: list[list[tuple[float, float]]] = []
+    current: list[tuple[float, float]] = []
+    for x, y in points:
+        if y is None:
+            if current:
+                out.append(current)
+            current = []
+        else:
+            current.append((x, y))
+    if current:
+        out.append(current)
+    return out
+
+
+def trend_svg(points: Sequence[TrendPoint], *, title: str, no_data: str = "—") -> Markup:
+    """A line of the satisfaction index per period with its 95 % interval as a band (y axis 0–100)."""
+    width, height = 680, 260
+    left, right, top, bottom = 40, 12, 14, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    count = max(len(points), 1)
+    step = plot_w / count
+
+    def px(i: int) -> float:
+        return left + step * (i + 0.5)
+
+    def py(v: float) -> float:
+        return top + plot_h * (1 - v / 100)
+
+    parts: list[str] = [
+        f'<svg class="chart trend" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for g in (0, 25, 50, 75, 100):
+        y = py(g)
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{g}</text>')
+    band_series = [
+        (px(i), (p.lo, p.hi) if p.lo is not None and p.hi is not None else None) for i, p in enumerate(points)
+    ]
+    seg: list[tuple[float, float, float]] = []
+    bands: list[list[tuple[float, float, float]]] = []
+    for x, b in band_series:
+        if b is None:
+            if seg:
+                bands.append(seg)
+            seg = []
+        else:
+            seg.append((x, b[0], b[1]))
+    if seg:
+        bands.append(seg)
+    for band in bands:
+        if len(band) == 1:
+            x, lo, hi = band[0]
+            parts.append(
+                f'<rect class="band" x="{x - 6:.1f}" y="{py(hi):.1f}" width="12" '
+                f'height="{py(lo) - py(hi):.1f}"/>'
+            )
+            continue
+        upper = " ".join(f"{x:.1f},{py(hi):.1f}" for x, _, hi in band)
+        lower = " ".join(f"{x:.1f},{py(lo):.1f}" for x, lo, _ in reversed(band))
+        parts.append(f'<polygon class="band" points="{upper} {lower}"/>')
+    for seg_pts in _segments([(px(i), p.value) for i, p in enumerate(points)]):
+        if len(seg_pts) > 1:
+            line = " ".join(f"{x:.1f},{py(y):.1f}" for x, y in seg_pts)
+            parts.append(f'<polyline class="line" points="{line}"/>')
+    for i, p in enumerate(points):
+        x = px(i)
+        parts.append(
+            f'<text class="axis" x="{x:.1f}" y="{height - bottom + 18}" text-anchor="middle">'
+            f"{escape(p.label)}</text>"
+        )
+        if p.value is None:
+            parts.append(
+                f'<text class="axis muted" x="{x:.1f}" y="{py(50):.1f}" text-anchor="middle">'
+                f"{escape(no_data)}</text>"
+            )
+            continue
+        cls = "dot hollow" if p.insufficient else "dot"
+        tip = f"{p.label}: {_fmt(p.value)} (n = {p.n})"
+        if p.lo is not None and p.hi is not None:
+            tip += f" [{_fmt(p.lo)}–{_fmt(p.hi)}]"
+        parts.append(
+            f'<circle class="{cls}" cx="{x:.1f}" cy="{py(p.value):.1f}" r="4.5">'
+            f"<title>{escape(tip)}</title></circle>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bars_svg(bars: Sequence[Bar], *, title: str, no_data: str = "—") -> Markup:
+    """Horizontal bars on a 0–100 scale, one per label, value printed at the end of the bar."""
+    label_w, bar_w, value_w = 230, 330, 60
+    row_h = 30
+    width = label_w + bar_w + value_w
+    height = max(len(bars), 1) * row_h + 6
+    parts: list[str] = [
+        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, bar in enumerate(bars):
+        y = 3 + i * row_h
+        parts.append(f'<text class="label" x="0" y="{y + 19}">{escape(bar.label)}</text>')
+        parts.append(f'<rect class="track" x="{label_w}" y="{y + 6}" width="{bar_w}" height="16" rx="3"/>')
+        if bar.value is None:
+            parts.append(
+                f'<text class="value muted" x="{label_w + bar_w + 8}" y="{y + 19}">{escape(no_data)}</text>'
+            )
+            continue
+        w = bar_w * max(0.0, min(bar.value, 100.0)) / 100
+        tone = "good" if bar.value >= 80 else "fair" if bar.value >= 50 else "poor"
+        tip = f"{bar.label}: {_fmt(bar.value)}{(' ' + bar.note) if bar.note else ''}"
+        parts.append(
+            f'<rect class="fill {tone}" x="{label_w}" y="{y + 6}" width="{w:.1f}" height="16" rx="3">'
+            f"<title>{escape(tip)}</title></rect>"
+        )
+        parts.append(f'<text class="value" x="{label_w + bar_w + 8}" y="{y + 19}">{_fmt(bar.value)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

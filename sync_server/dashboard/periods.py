@@ -1,0 +1,150 @@
+"""Reporting periods chosen on screen: month, quarter, half-year, year or a custom range.
+
+>>> p = parse_period("quarter", "2024-Q3", None, None, today=date(2024, 9, 3))
+>>> (p.date_from, p.date_to, p.previous().key)
+(datetime.date(2024, 7, 1), datetime.date(2024, 9, 30), '2024-Q2')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+__all__ = ["KINDS", "Period", "PeriodError", "default_key", "month_keys", "parse_period"]
+
+KINDS = ("month", "quarter", "half", "year", "custom")
+
+
+class PeriodError(ValueError):
+    """A period the user typed or picked does not make sense."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive date range with the kind and key that produced it."""
+
+    kind: str
+    key: str
+    date_from: date
+    date_to: date
+
+    def previous(self) -> Period:
+        """The period of the same kind just before this one (same length for a custom range)."""
+        if self.kind == "custom":
+            length = (self.date_to - self.date_from).days + 1
+            end = self.date_from - timedelta(days=1)
+            start = end - timedelta(days=length - 1)
+            return Period("custom", f"{start.isoformat()}..{end.isoformat()}", start, end)
+        return _from_key(self.kind, _previous_key(self.kind, self.key))
+
+    def label(self, lang: str) -> str:
+        """A human label: "Tháng 9/2024", "Quý III/2024", "6 tháng cuối năm 2024", "Năm 2024"."""
+        en = lang == "en"
+        if self.kind == "month":
+            if en:
+                return self.date_from.strftime("%B %Y")
+            return f"Tháng {self.date_from.month}/{self.date_from.year}"
+        if self.kind == "quarter":
+            q = (self.date_from.month - 1) // 3 + 1
+            return (
+                f"Q{q} {self.date_from.year}"
+                if en
+                else f"Quý {['I', 'II', 'III', 'IV'][q - 1]}/{self.date_from.year}"
+            )
+        if self.kind == "half":
+            first = self.date_from.month == 1
+            if en:
+                return f"{'First' if first else 'Second'} half of {self.date_from.year}"
+            return f"6 tháng {'đầu' if first else 'cuối'} năm {self.date_from.year}"
+        if self.kind == "year":
+            return str(self.date_from.year) if en else f"Năm {self.date_from.year}"
+        fmt = "%Y-%m-%d" if en else "%d/%m/%Y"
+        return f"{self.date_from.strftime(fmt)} – {self.date_to.strftime(fmt)}"
+
+    @property
+    def query(self) -> dict[str, str]:
+        """Query parameters that select this period again."""
+        if self.kind == "custom":
+            return {"period": "custom", "from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
+        return {"period": self.kind, "key": self.key}
+
+
+def default_key(kind: str, today: date) -> str:
+    """The key of the period of `kind` that contains `today`."""
+    if kind == "month":
+        return f"{today.year:04d}-{today.month:02d}"
+    if kind == "quarter":
+        return f"{today.year:04d}-Q{(today.month - 1) // 3 + 1}"
+    if kind == "half":
+        return f"{today.year:04d}-H{1 if today.month <= 6 else 2}"
+    return f"{today.year:04d}"
+
+
+def parse_period(
+    kind: str | None, key: str | None, date_from: str | None, date_to: str | None, *, today: date
+) -> Period:
+    """Read the period from query parameters; raise PeriodError for a malformed one."""
+    kind = kind or "month"
+    if kind not in KINDS:
+        raise PeriodError(f"unknown period kind {kind!r}")
+    if kind == "custom":
+        try:
+            start = date.fromisoformat(date_from or "")
+            end = date.fromisoformat(date_to or "")
+        except ValueError as exc:
+            raise PeriodError("a custom period needs two dates YYYY-MM-DD") from exc
+        if end < start:
+            raise PeriodError("the end date is before the start date")
+        if (end - start).days > 366 * 5:
+            raise PeriodError("a custom period may span at most five years")
+        return Period("custom", f"{start.isoformat()}..{end.isoformat()}", start, end)
+    return _from_key(kind, key or default_key(kind, today))
+
+
+_KEY_RE = {
+    "month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
+    "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
+    "half": re.compile(r"^(\d{4})-H([12])$"),
+    "year": re.compile(r"^(\d{4})()$"),
+}
+
+
+def _month_end(year: int, month: int) -> date:
+    nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def _from_key(kind: str, key: str) -> Period:
+    m = _KEY_RE[kind].match(key)
+    if not m:
+        raise PeriodError(f"{key!r} is not a {kind} key")
+    year = int(m.group(1))
+    if not 2000 <= year <= 2999:
+        raise PeriodError(f"year {year} is out of range")
+    if kind == "month":
+        first, last = int(m.group(2)), int(m.group(2))
+    elif kind == "quarter":
+        q = int(m.group(2))
+        first, last = 3 * q - 2, 3 * q
+    elif kind == "half":
+        h = int(m.group(2))
+        first, last = (1, 6) if h == 1 else (7, 12)
+    else:
+        first, last = 1, 12
+    return Period(kind, key, date(year, first, 1), _month_end(year, last))
+
+
+def _previous_key(kind: str, key: str) -> str:
+    p = _from_key(kind, key)
+    return default_key(kind, p.date_from - timedelta(days=1))
+
+
+def month_keys(end: date, count: int) -> list[str]:
+    """The `count` month keys ending with the month of `end`, oldest first."""
+    y, m = end.year, end.month
+    out: list[str] = []
+    for _ in range(count):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return list(reversed(out))
