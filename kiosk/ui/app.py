@@ -1,0 +1,644 @@
+"""The kiosk's one Kivy App: screens, the ballot in progress, idle timeout, admin and lockdown.
+
+    >>> run_app(KioskSettings.from_env(), autopilot=5, seed=1, screenshots=Path("shots"))
+    0
+
+Taps reach the store synchronously (one small SQLite commit) and never wait for the network;
+other threads (sync) reach widgets only through `Clock.schedule_once`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.config import Config
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+
+import kiosk.ui  # noqa: F401  (sets Kivy's environment before the first kivy import)
+from kiosk.config import ConfigError, KioskConfig, config_from_json, load_config
+from kiosk.flow import (
+    STEP_COMMENT,
+    STEP_QUESTION,
+    STEP_STAFF,
+    STEP_THANKS,
+    BurstGuard,
+    FlowError,
+    choose_details,
+)
+from kiosk.settings import KioskSettings
+from kiosk.store import KioskStore, StoreUnavailable, hash_pin, verify_pin
+from kiosk.ui.session import BallotSession
+from kiosk.ui.strings import tr
+from kiosk.ui.theme import CALM, HIGH_CONTRAST, font_path, sizes
+
+__all__ = ["THANKS_S", "KioskApp", "configure_kivy", "run_app"]
+
+THANKS_S = 6.0  # the thank-you stays this long, then the welcome screen returns by itself
+_SCREENS_DIR = Path(__file__).with_name("screens")
+_SCREEN_NAMES = (
+    "welcome",
+    "staff",
+    "rating",
+    "checklist",
+    "choice",
+    "comment",
+    "contact",
+    "thanks",
+    "fault",
+    "pin",
+    "admin",
+)
+T = TypeVar("T")
+
+
+def configure_kivy(settings: KioskSettings, mode: str) -> None:
+    """Window and input settings; must run before the window exists (first `kivy.core.window` import)."""
+    kiosk_mode = mode == "kiosk"
+    Config.set("kivy", "exit_on_escape", "0")  # a citizen must not be able to quit
+    Config.set("kivy", "keyboard_mode", "systemanddock" if kiosk_mode else "system")
+    Config.set("graphics", "allow_screensaver", "0")
+    Config.set("graphics", "fullscreen", "auto" if settings.fullscreen else "0")
+    Config.set("graphics", "show_cursor", "0" if kiosk_mode else "1")
+    Config.set("graphics", "resizable", "0" if kiosk_mode else "1")
+    # Touch screens that also send mouse events would double every tap.
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+class KioskApp(App):
+    """The counter app; build it with `KioskApp(settings, store, config)` and `run()`."""
+
+    lang = StringProperty("vi")
+    large_text = BooleanProperty(False)
+    pal = ObjectProperty(CALM)
+    sz = ObjectProperty(sizes(1280, 800, large=False))
+    font = StringProperty(font_path())
+    font_bold = StringProperty(font_path(bold=True))
+    unit_name = StringProperty("")
+    store_fault = StringProperty("")
+    sync_status = StringProperty("")
+
+    def __init__(
+        self,
+        settings: KioskSettings,
+        store: KioskStore,
+        config: KioskConfig,
+        *,
+        autopilot: int | None = None,
+        seed: int = 0,
+        speed: float = 1.0,
+        screenshots: Path | None = None,
+        trace: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.store = store
+        self.config_ = config
+        self.title = "Chính quyền thân thiện"
+        self.exit_code = 0
+        self.session: BallotSession | None = None
+        # Simulated time runs `time_scale` times faster under the autopilot, so cool-down,
+        # idle and thank-you delays shrink with it while keeping their proportions.
+        self.time_scale = max(float(speed), 0.01) if autopilot else 1.0
+        self.guard = BurstGuard(settings.cooldown_s)
+        self.rng = random.Random(seed)
+        self.autopilot_n = autopilot
+        self.autopilot_seed = seed
+        self.autopilot_speed = max(float(speed), 0.01)
+        self.screenshots = screenshots
+        self.trace = trace
+        self.ballots_finished = 0
+        self._pending_config: KioskConfig | None = None
+        self._idle_event: Any = None
+        self._thanks_event: Any = None
+        self._notice_event: Any = None
+        self._comment_draft: tuple[list[str], str] | None = None
+        self._in_contact = False
+        self._admin_return = "welcome"
+        self.recorder: Any = None
+        self.pilot: Any = None
+        self.sync_hook: Any = None
+        self.lang = self.default_lang
+
+    # --- settings the counter staff change on the admin screen ---------------------------------------
+
+    @property
+    def default_lang(self) -> str:
+        stored = self._safe(lambda: self.store.get("default_lang"), None)
+        return stored if stored in ("vi", "en") else self.settings.lang
+
+    @property
+    def mode(self) -> str:
+        stored = self._safe(lambda: self.store.get("mode"), None)
+        return stored if stored in ("kiosk", "tablet") else self.settings.mode
+
+    @property
+    def bound_staff_id(self) -> str | None:
+        staff_id = self._safe(lambda: self.store.get("bound_staff_id"), None)
+        if staff_id and any(o.id == staff_id for o in self.config_.staff):
+            return staff_id
+        return None
+
+    @property
+    def idle_timeout_s(self) -> float:
+        # An enrolled kiosk follows its server; otherwise the local settings.
+        if self.config_.source == "server":
+            return self.config_.idle_timeout_s
+        return self.settings.idle_timeout_s
+
+    @property
+    def detail_items(self) -> int:
+        if self.config_.source == "server":
+            return self.config_.detail_items_per_ballot
+        return self.settings.detail_items_per_ballot
+
+    def now(self) -> float:
+        """The (possibly compressed) clock of the misuse guard."""
+        return time.monotonic() * self.time_scale
+
+    # --- building ------------------------------------------------------------------------------------
+
+    def build(self) -> Any:
+        from kivy.core.window import Window
+        from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+        from kiosk.ui.recorder import FrameRecorder
+        from kiosk.ui.screens import SCREEN_CLASSES
+        from kiosk.ui.sync_hook import SyncHook
+        from kiosk.ui.widgets import load_kv
+
+        load_kv()
+        Builder.load_file(str(_SCREENS_DIR / "common.kv"))
+        for name in _SCREEN_NAMES:
+            Builder.load_file(str(_SCREENS_DIR / f"{name}.kv"))
+        self.unit_name = self.config_.unit_name
+        self._resize(Window, Window.size)
+        Window.bind(size=self._resize, on_request_close=self._on_request_close)
+        Window.bind(on_touch_down=self._on_touch_down, on_touch_up=self._on_touch_up)
+        Window.bind(on_keyboard=self._on_keyboard)
+        Window.clearcolor = self.pal.bg
+        if self.mode == "kiosk":
+            Window.show_cursor = False
+        self.recorder = FrameRecorder(trace=self.trace, screenshots=self.screenshots)
+        self.sync_hook = SyncHook(self.settings, self.store)
+        # No transition animation: the next screen appears in the very next frame, and nothing
+        # keeps redrawing while the kiosk waits (idle CPU near zero).
+        sm = ScreenManager(transition=NoTransition())
+        for name in _SCREEN_NAMES:
+            sm.add_widget(SCREEN_CLASSES[name](name=name))
+        self.sm = sm
+        recovered = self._safe(lambda: self.store.recover_open_ballots(), None)
+        if recovered is None and self.store_fault:
+            Clock.schedule_once(lambda _dt: self._show("fault"), 0)
+        else:
+            Clock.schedule_once(lambda _dt: self._show("welcome"), 0)
+        if self.autopilot_n is not None:
+            from kiosk.ui.autopilot import Autopilot
+
+            self.pilot = Autopilot(
+                self, self.autopilot_n, seed=self.autopilot_seed, speed=self.autopilot_speed
+            )
+            Clock.schedule_once(lambda _dt: self.pilot.start(), 0.2)
+        return sm
+
+    def on_stop(self) -> None:
+        if self.session is not None:
+            # Quitting mid-ballot is like walking away: kept once tong_the is answered.
+            self._safe(self._abandon_session, None)
+
+    def _resize(self, _window: Any, size: tuple[int, int]) -> None:
+        was_portrait = self.sz.portrait
+        self.sz = sizes(size[0], size[1], large=self.large_text)
+        if was_portrait != self.sz.portrait and hasattr(self, "sm"):
+            self.sm.get_screen("rating").relayout(self.sz.portrait)
+
+    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        # In kiosk mode the window cannot be closed from the keyboard or the window manager;
+        # the admin screen's "Thoát ứng dụng" calls stop().
+        return self.mode == "kiosk" and not getattr(self, "_stopping", False)
+
+    def _on_keyboard(self, _window: Any, key: int, *_args: Any) -> bool:
+        # Escape (27) and Android back (1001) are swallowed in kiosk mode.
+        return bool(key in (27, 1001) and self.mode == "kiosk")
+
+    def quit(self, code: int = 0) -> None:
+        """Leave the app for real (admin "Thoát", the autopilot's end)."""
+        self.exit_code = code
+        self._stopping = True
+        self.stop()
+
+    # --- look ----------------------------------------------------------------------------------------
+
+    def set_lang(self, lang: str) -> None:
+        self.lang = lang if lang in ("vi", "en") else "vi"
+        self._refresh_view()
+
+    def toggle_large_text(self) -> None:
+        from kivy.core.window import Window
+
+        self.large_text = not self.large_text
+        self.pal = HIGH_CONTRAST if self.large_text else CALM
+        self.sz = sizes(Window.width, Window.height, large=self.large_text)
+        Window.clearcolor = self.pal.bg
+        self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        if self.recorder is not None and hasattr(self, "sm"):
+            self.recorder.frame(f"{self.sm.current_screen.view_label()}-{self.lang}", screenshot=True)
+
+    # --- the ballot ----------------------------------------------------------------------------------
+
+    def start_ballot(self) -> None:
+        """'Bắt đầu đánh giá': a new ballot, unless in the cool-down after the last one."""
+        welcome = self.sm.get_screen("welcome")
+        if not self.guard.can_start(self.now()):
+            welcome.notice = tr("cooldown", self.lang)
+            self._schedule_notice_clear()
+            return
+        welcome.notice = ""
+        self._apply_pending_config()
+        config = self.config_
+        counts = self._safe(lambda: self.store.answer_counts(config.survey.id), None)
+        if counts is None:
+            self._show("fault")
+            return
+        details = choose_details(config.survey, counts, self.detail_items, self.rng)
+        self.session = BallotSession(
+            self.store,
+            config.survey,
+            detail_ids=details,
+            lang=self.lang,
+            bound_staff_id=self.bound_staff_id,
+            ask_staff=bool(config.staff),
+            on_stored=self._on_stored,
+        )
+        self._comment_draft = None
+        self._in_contact = False
+        self._show_step()
+
+    def choose_staff(self, staff_id: str | None) -> None:
+        self._act(lambda s: s.choose_staff(staff_id))
+
+    def answer(self, question_id: str, value: Any) -> None:
+        self._act(lambda s: s.answer(question_id, value))
+
+    def skip(self) -> None:
+        self._act(lambda s: s.skip())
+
+    def go_back(self) -> None:
+        """'Quay lại': the previous screen; from the first one, back to welcome (nothing kept)."""
+        session = self.session
+        if session is None:
+            self.go_welcome()
+            return
+        if self._in_contact:
+            self._in_contact = False
+            self._show_step()
+            return
+        if session.flow.index == 0:
+            self._safe(self._abandon_session, None)
+            self.go_welcome()
+            return
+        self._act(lambda s: s.back())
+
+    def comment_done(self, draft: tuple[list[str], str] | None) -> None:
+        """From the comment screen to the phone-number screen."""
+        self._comment_draft = draft
+        self._in_contact = True
+        self._show_step()
+
+    def contact_done(self, phone: str | None, consent: bool) -> None:
+        """'Gửi đánh giá': comment and (with consent) phone stored, then the thanks."""
+        from kiosk.ui.screens.comment import compose_comment
+
+        chosen, typed = self._comment_draft or ([], "")
+        comment = compose_comment(chosen, typed)
+        contact = self.sm.get_screen("contact")
+        try:
+            self._act(lambda s: s.set_comment(comment, phone or None, consent), raise_flow=True)
+        except FlowError:
+            contact.error = tr("phone_invalid", self.lang)
+            self._frame()
+
+    def thanks_done(self) -> None:
+        if self.sm.current == "thanks":
+            self.go_welcome()
+
+    def go_welcome(self) -> None:
+        """Back to the resting screen for the next citizen."""
+        if self.session is not None and not self.session.flow.finished:
+            self._safe(self._abandon_session, None)
+        self.session = None
+        self._cancel(self._thanks_event)
+        self.lang = self.default_lang
+        if self.large_text:
+            self.toggle_large_text()
+        self._apply_pending_config()
+        if self.store_fault and not self.store.probe():
+            self._show("fault")
+            return
+        self.store_fault = ""
+        self._show("welcome")
+
+    def note_activity(self) -> None:
+        """A tap or key that is not a touch on the window (e.g. typing): restart the idle timer."""
+        self._arm_idle()
+
+    # --- admin ---------------------------------------------------------------------------------------
+
+    def open_admin(self) -> None:
+        """The hidden gesture: PIN first."""
+        if self.session is not None:
+            return  # never in the middle of a citizen's ballot
+        has_pin = bool(self._safe(lambda: self.store.get("admin_pin_hash"), None))
+        self.sm.get_screen("pin").prepare("enter" if has_pin else "new")
+        self._show("pin")
+
+    def check_pin(self, pin: str) -> bool:
+        hashed = self._safe(lambda: self.store.get("admin_pin_hash"), None)
+        return bool(hashed) and verify_pin(pin, hashed or "")
+
+    def set_pin(self, pin: str) -> None:
+        self._safe(lambda: self.store.set("admin_pin_hash", hash_pin(pin)), None)
+
+    def pin_accepted(self) -> None:
+        self.sm.get_screen("admin").prepare()
+        self._show("admin")
+
+    def change_pin(self) -> None:
+        self.sm.get_screen("pin").prepare("new")
+        self._show("pin")
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """A device setting from the admin screen (default_lang, mode, bound_staff_id)."""
+        self._safe(lambda: self.store.set(key, value), None)
+        if key == "default_lang" and value:
+            self.lang = value
+        if key == "mode":
+            from kivy.core.window import Window
+
+            Window.show_cursor = value != "kiosk"
+        self.sm.get_screen("admin").prepare()
+
+    # --- hooks for the sync engineer -----------------------------------------------------------------
+
+    def on_config_changed(self, new_config: KioskConfig | Mapping[str, Any]) -> None:
+        """A new configuration (KioskConfig or the protocol's config body), from any thread.
+
+        Applied between ballots, never in the middle of one.
+        """
+
+        def apply(_dt: float) -> None:
+            config = new_config
+            if not isinstance(config, KioskConfig):
+                try:
+                    config = config_from_json(dict(config), self.settings.photos_dir)
+                except Exception as exc:  # a bad body must not take the kiosk down
+                    self.sync_status = f"cấu hình mới không dùng được: {exc}"
+                    return
+            self._pending_config = config
+            if self.session is None:
+                self._apply_pending_config()
+                if self.sm.current == "welcome":
+                    self._frame()
+            elif self.sm.current == "admin":
+                self.sm.get_screen("admin").prepare()
+
+        Clock.schedule_once(apply, 0)
+
+    def post_sync_status(self, message: str) -> None:
+        """A line for the admin screen's status area, from any thread."""
+
+        def apply(_dt: float) -> None:
+            self.sync_status = message
+            if self.sm.current == "admin":
+                self.sm.get_screen("admin").prepare()
+
+        Clock.schedule_once(apply, 0)
+
+    def _apply_pending_config(self) -> None:
+        if self._pending_config is not None and self.session is None:
+            self.config_ = self._pending_config
+            self._pending_config = None
+            self.unit_name = self.config_.unit_name
+
+    # --- internals -----------------------------------------------------------------------------------
+
+    def _act(self, action: Callable[[BallotSession], None], *, raise_flow: bool = False) -> None:
+        session = self.session
+        if session is None:
+            self.go_welcome()
+            return
+        try:
+            action(session)
+        except StoreUnavailable as exc:
+            self._fault(exc)
+            return
+        except FlowError:
+            if raise_flow:
+                raise
+            # A tap that no longer fits (e.g. a double tap already moved on): show the truth.
+        self._show_step()
+
+    def _show_step(self) -> None:
+        session = self.session
+        if session is None:
+            self._show("welcome")
+            return
+        flow = session.flow
+        step = flow.current
+        lang = self.lang
+        if step.kind == STEP_STAFF:
+            self.sm.get_screen("staff").prepare(
+                self.config_.staff, flow.staff_id if flow.staff_chosen else None, lang
+            )
+            self._show("staff")
+        elif step.kind == STEP_QUESTION:
+            self._show_question()
+        elif step.kind == STEP_COMMENT:
+            if self._in_contact:
+                contact = self.sm.get_screen("contact")
+                contact.prepare()
+                self._show("contact")
+            else:
+                self.sm.get_screen("comment").prepare(lang, self._comment_draft)
+                self._show("comment")
+        elif step.kind == STEP_THANKS:
+            self._finish()
+
+    def _show_question(self) -> None:
+        assert self.session is not None
+        flow = self.session.flow
+        question = flow.question
+        assert question is not None
+        lang = self.lang
+        done, total = flow.progress
+        progress = tr("progress", lang, done=done + 1, total=total)
+        optional = not (question.required or question.id == "tong_the")
+        previous = flow.answers.get(question.id)
+        text = question.text.get(lang)
+        if question.type == "rating5":
+            labels = [self.config_.survey.scale_label(v).get(lang) for v in range(1, 6)]
+            self.sm.get_screen("rating").prepare(
+                question.id, text, labels, progress, optional, previous, self.sz.portrait
+            )
+            self._show("rating")
+        elif question.type == "checklist":
+            options = [(o.id, o.text.get(lang)) for o in question.options]
+            self.sm.get_screen("checklist").prepare(question.id, text, options, progress, optional, previous)
+            self._show("checklist")
+        else:
+            options = [(o.id, o.text.get(lang)) for o in question.options]
+            self.sm.get_screen("choice").prepare(
+                question.id, text, options, progress, optional, previous, question.type == "text"
+            )
+            self._show("choice")
+
+    def _finish(self) -> None:
+        session = self.session
+        assert session is not None
+        flags = self.guard.record_ballot(self.now()) if session.is_complete else []
+        try:
+            session.finish(flags)
+        except StoreUnavailable as exc:
+            self._fault(exc)
+            return
+        self.session = None
+        self.ballots_finished += 1
+        self._show("thanks")
+        self._thanks_event = Clock.schedule_once(lambda _dt: self.thanks_done(), THANKS_S / self.time_scale)
+
+    def _abandon_session(self) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        if session.is_complete and session.ballot_id is not None:
+            flags = self.guard.record_ballot(self.now())
+            if flags:
+                self.store.add_flags(session.ballot_id, flags)
+        session.abandon()
+
+    def _fault(self, exc: BaseException) -> None:
+        self.store_fault = str(exc) or type(exc).__name__
+        self.session = None
+        self._show("fault")
+
+    def _safe(self, call: Callable[[], T], default: T) -> T:
+        """Run a store call; on StoreUnavailable remember the fault and return `default`."""
+        try:
+            return call()
+        except StoreUnavailable as exc:
+            self.store_fault = str(exc) or type(exc).__name__
+            return default
+
+    def _show(self, name: str) -> None:
+        self.sm.current = name
+        self._frame()
+        if name in ("welcome", "fault"):
+            self._cancel(self._idle_event)
+            self._idle_event = None
+        elif name != "thanks":
+            self._arm_idle()
+        else:
+            self._cancel(self._idle_event)
+
+    def _frame(self) -> None:
+        if self.recorder is not None:
+            self.recorder.frame(f"{self.sm.current_screen.view_label()}-{self.lang}", screenshot=True)
+
+    def _arm_idle(self) -> None:
+        self._cancel(self._idle_event)
+        if self.sm.current in ("welcome", "fault", "thanks"):
+            self._idle_event = None
+            return
+        self._idle_event = Clock.schedule_once(self._on_idle, self.idle_timeout_s / self.time_scale)
+
+    def _on_idle(self, _dt: float) -> None:
+        self._idle_event = None
+        if self.sm.current in ("welcome", "fault", "thanks"):
+            return
+        self.go_welcome()
+
+    def _schedule_notice_clear(self) -> None:
+        self._cancel(self._notice_event)
+        left = self.guard.cooldown_left(self.now()) / self.time_scale
+
+        def clear(_dt: float) -> None:
+            self.sm.get_screen("welcome").notice = ""
+
+        self._notice_event = Clock.schedule_once(clear, max(left, 0.5))
+
+    def _on_touch_down(self, _window: Any, touch: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.line(f"TOUCH {int(touch.x)} {int(touch.y)} {_t_ms()}")
+        if self._idle_event is not None:
+            self._arm_idle()
+
+    def _on_touch_up(self, _window: Any, touch: Any) -> None:
+        # The tap's effect (a new screen, a ticked box) is drawn in the next frame.
+        if self.recorder is not None and self.trace and hasattr(self, "sm"):
+            self.recorder.frame(f"{self.sm.current_screen.view_label()}-{self.lang}")
+
+    def _on_stored(self, ballot_id: str, what: str) -> None:
+        if self.recorder is not None:
+            self.recorder.line(f"TAP stored {ballot_id} {what} {_t_ms()}")
+
+    @staticmethod
+    def _cancel(event: Any) -> None:
+        if event is not None:
+            event.cancel()
+
+
+def _t_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def run_app(
+    settings: KioskSettings,
+    *,
+    autopilot: int | None = None,
+    seed: int = 0,
+    speed: float = 1.0,
+    screenshots: Path | None = None,
+    config_path: Path | None = None,
+) -> int:
+    """Open the store and configuration, run the touch UI until it quits; returns the exit status."""
+    trace = os.environ.get("SURVEY_KIOSK_TRACE", "") in ("1", "true", "yes")
+    try:
+        store = KioskStore.from_settings(settings)
+    except StoreUnavailable as exc:
+        print(f"The kiosk's storage is unavailable: {exc}.", file=sys.stderr)
+        return 1
+    try:
+        config = load_config(store, settings.home, config_path or settings.config_file)
+        stored_mode = store.get("mode")
+    except (ConfigError, StoreUnavailable) as exc:
+        store.close()
+        print(f"The kiosk cannot start: {exc}", file=sys.stderr)
+        return 1
+    mode = stored_mode if stored_mode in ("kiosk", "tablet") else settings.mode
+    configure_kivy(settings, mode)
+    app = KioskApp(
+        settings,
+        store,
+        config,
+        autopilot=autopilot,
+        seed=seed,
+        speed=speed,
+        screenshots=screenshots,
+        trace=trace,
+    )
+    try:
+        app.run()
+    finally:
+        store.close()
+    return app.exit_code

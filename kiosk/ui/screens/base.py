@@ -1,0 +1,48 @@
+"""The base of every kiosk screen: access to the App and a hook for the autopilot."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, cast
+
+from kivy.app import App
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+__all__ = ["KioskScreen", "find_named"]
+
+
+def find_named(root: Widget, name: str) -> Widget | None:
+    """The first widget under `root` whose `name` property is `name` (tests, autopilot)."""
+    for widget in root.walk(restrict=True):
+        if getattr(widget, "name", None) == name and widget is not root:
+            return widget
+    return None
+
+
+class KioskScreen(Screen):
+    """A screen of the kiosk; `pilot_target` says what a random but valid citizen would tap."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        app = App.get_running_app()
+        assert app is not None
+        return cast("KioskApp", app)
+
+    def view_label(self) -> str:
+        """What this screen shows now, for FRAME lines and screenshot names."""
+        return str(self.name)
+
+    def pilot_target(self, rng: random.Random) -> Widget | None:
+        """The widget the autopilot taps next on this screen, or None to wait."""
+        return None
+
+    def named(self, name: str) -> Widget:
+        """The widget called `name` on this screen (KeyError if missing)."""
+        widget = find_named(self, name)
+        if widget is None:
+            raise KeyError(name)
+        return widget

@@ -1,0 +1,75 @@
+"""A checklist question ("5 không"): tick what was met, or "Không gặp hành vi nào"."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.widget import Widget
+
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import CheckRow
+
+__all__ = ["ChecklistScreen"]
+
+
+class ChecklistScreen(KioskScreen):
+    """One tick row per option; "Tiếp tục" stores the ticks, "Không gặp hành vi nào" stores []."""
+
+    question_id = StringProperty("")
+    question_text = StringProperty("")
+    progress = StringProperty("")
+    optional = BooleanProperty(True)
+    any_ticked = BooleanProperty(False)
+
+    def prepare(
+        self,
+        question_id: str,
+        text: str,
+        options: Sequence[tuple[str, str]],
+        progress: str,
+        optional: bool,
+        ticked: Sequence[str] | None,
+    ) -> None:
+        """Show the options (id, text); `ticked` restores an earlier answer after "Quay lại"."""
+        self.question_id = question_id
+        self.question_text = text
+        self.progress = progress
+        self.optional = optional
+        box = self.ids.options
+        box.clear_widgets()
+        for option_id, option_text in options:
+            row = CheckRow(text=option_text, active=option_id in (ticked or ()), name=f"opt_{option_id}")
+            row.option_id = option_id
+            row.bind(active=self._changed)
+            box.add_widget(row)
+        self._changed()
+        self.ids.scroll.scroll_y = 1
+
+    def ticked(self) -> list[str]:
+        """The option ids ticked now, in the survey's order."""
+        return [row.option_id for row in reversed(self.ids.options.children) if row.active]
+
+    def _changed(self, *_args: Any) -> None:
+        self.any_ticked = bool(self.ticked())
+
+    def confirm(self) -> None:
+        self.kiosk.answer(self.question_id, self.ticked())
+
+    def none_met(self) -> None:
+        self.kiosk.answer(self.question_id, [])
+
+    def view_label(self) -> str:
+        return f"checklist-{self.question_id}"
+
+    def pilot_target(self, rng: random.Random) -> Widget | None:
+        rows = list(self.ids.options.children)
+        if self.any_ticked and rng.random() < 0.6:
+            return self.named("confirm")
+        if not self.any_ticked and (not rows or rng.random() < 0.7):
+            return self.named("none_of_these")
+        row = rng.choice(rows)
+        self.ids.scroll.scroll_to(row, padding=10, animate=False)
+        return row

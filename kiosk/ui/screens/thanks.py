@@ -1,0 +1,31 @@
+"""Thank-you: "Xin trân trọng cảm ơn Ông/Bà!", then back to welcome by itself (or on a tap)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from kivy.uix.widget import Widget
+
+from kiosk.ui.screens.base import KioskScreen
+
+__all__ = ["ThanksScreen"]
+
+
+class ThanksScreen(KioskScreen):
+    """A tap anywhere also returns to the welcome screen."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        # Only a touch that starts here counts: the lift of the "Gửi" tap must not skip the thanks.
+        if self.collide_point(*touch.pos):
+            touch.ud["thanks_touch"] = True
+        return bool(super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.ud.get("thanks_touch") and self.manager and self.manager.current == self.name:
+            self.kiosk.thanks_done()
+            return True
+        return bool(super().on_touch_up(touch))
+
+    def pilot_target(self, rng: random.Random) -> Widget | None:
+        return self.ids.message

@@ -1,0 +1,103 @@
+"""The admin screen's door to `kiosk.sync`: enrol and sync now, off the UI thread.
+
+The sync package may be absent from a build; then both actions answer "chưa có chức năng đồng bộ"
+instead of failing. Results come back through `done(message)`, which the caller must hop onto the
+Kivy thread (the App wraps it in `Clock.schedule_once`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.settings import KioskSettings
+    from kiosk.store import KioskStore
+
+__all__ = ["SyncHook"]
+
+Done = Callable[[str], None]
+
+
+def _module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+class SyncHook:
+    """Runs one enrolment or one sync in a background thread; never blocks a tap."""
+
+    def __init__(self, settings: KioskSettings, store: KioskStore) -> None:
+        self.settings = settings
+        self.store = store
+        self._busy = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        """True when this build has the sync service."""
+        return _module("kiosk.sync.service") is not None
+
+    def sync_now(self, done: Done, unavailable: str) -> bool:
+        """Start one sync; False (and `done(unavailable)`) when there is no sync in this build."""
+        service_mod = _module("kiosk.sync.service")
+        if service_mod is None:
+            done(unavailable)
+            return False
+
+        def work() -> str:
+            service = service_mod.SyncService(self.store, self.settings)
+            outcome = service.run_once()
+            summary = getattr(outcome, "summary", None)
+            return str(summary() if callable(summary) else outcome)
+
+        return self._start(work, done)
+
+    def enrol(self, server: str, code: str, name: str, done: Done, unavailable: str) -> bool:
+        """Enrol with `server` using a one-time `code`, then pull the configuration."""
+        cli = _module("kiosk.sync.cli")
+        if cli is None or not hasattr(cli, "enrol"):
+            done(unavailable)
+            return False
+        enrol_device = getattr(_module("kiosk.sync.service"), "enrol_device", None)
+
+        def work() -> str:
+            if callable(enrol_device):
+                return str(enrol_device(self.store, self.settings, server=server, code=code, name=name))
+            status = cli.enrol(self.settings, server=server, code=code, name=name or None)
+            return "OK" if status == 0 else f"không thành công (mã {status}); xem nhật ký máy"
+
+        return self._start(work, done)
+
+    def _start(self, work: Callable[[], str], done: Done) -> bool:
+        if not self._busy.acquire(blocking=False):
+            done("…")
+            return False
+
+        def run() -> None:
+            try:
+                message = work()
+            except Exception as exc:  # any failure is shown on the admin screen, never raised
+                message = f"{type(exc).__name__}: {exc}"
+            finally:
+                self._busy.release()
+            done(message)
+
+        threading.Thread(target=run, name="kiosk-admin-sync", daemon=True).start()
+        return True
+
+    def __repr__(self) -> str:
+        return f"SyncHook(available={self.available})"
+
+    def describe(self) -> dict[str, Any]:
+        """What the admin screen shows about the device's enrolment."""
+        return {
+            "server": self.store.get("server_url"),
+            "name": self.store.get("device_name"),
+            "last_sync": self.store.get("last_sync_at"),
+            "last_error": self.store.get("last_error"),
+        }

@@ -1,0 +1,154 @@
+"""Colours, type sizes and asset paths of the kiosk UI (plain data; the App exposes them to kv).
+
+>>> sizes(1280, 800, large=False).question >= 28
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ASSETS",
+    "CALM",
+    "HIGH_CONTRAST",
+    "Palette",
+    "Sizes",
+    "face_path",
+    "font_path",
+    "hex_rgba",
+    "sizes",
+]
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+_SYSTEM_NOTO = Path("/usr/share/fonts/truetype/noto")
+
+RGBA = tuple[float, float, float, float]
+
+
+def hex_rgba(code: str, alpha: float = 1.0) -> RGBA:
+    """'#0F5C63' -> (r, g, b, a) in 0..1, as Kivy colours want."""
+    code = code.lstrip("#")
+    r, g, b = (int(code[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return (r, g, b, alpha)
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours of one look; every pair used for text meets WCAG AA contrast or better."""
+
+    name: str
+    bg: RGBA  # page background
+    surface: RGBA  # cards and secondary buttons
+    surface_down: RGBA  # a pressed card
+    selected: RGBA  # a ticked option or chosen answer
+    primary: RGBA  # the main action
+    primary_down: RGBA
+    on_primary: RGBA  # text on the main action
+    text: RGBA
+    muted: RGBA  # secondary text
+    border: RGBA
+    header: RGBA  # top band
+    on_header: RGBA
+    danger: RGBA
+    disabled: RGBA
+
+
+CALM = Palette(
+    name="calm",
+    bg=hex_rgba("#FBF7F0"),
+    surface=hex_rgba("#FFFFFF"),
+    surface_down=hex_rgba("#DCEBEA"),
+    selected=hex_rgba("#CFE6E3"),
+    primary=hex_rgba("#0F5C63"),
+    primary_down=hex_rgba("#0A4146"),
+    on_primary=hex_rgba("#FFFFFF"),
+    text=hex_rgba("#1B2A41"),
+    muted=hex_rgba("#4E5D6C"),
+    border=hex_rgba("#C9D3D6"),
+    header=hex_rgba("#1B2A41"),
+    on_header=hex_rgba("#FFFFFF"),
+    danger=hex_rgba("#9B2C2C"),
+    disabled=hex_rgba("#E6E2DA"),
+)
+
+HIGH_CONTRAST = Palette(
+    name="high_contrast",
+    bg=hex_rgba("#FFFFFF"),
+    surface=hex_rgba("#FFFFFF"),
+    surface_down=hex_rgba("#FFE27A"),
+    selected=hex_rgba("#FFD400"),
+    primary=hex_rgba("#00205B"),
+    primary_down=hex_rgba("#000000"),
+    on_primary=hex_rgba("#FFFFFF"),
+    text=hex_rgba("#000000"),
+    muted=hex_rgba("#000000"),
+    border=hex_rgba("#000000"),
+    header=hex_rgba("#000000"),
+    on_header=hex_rgba("#FFFFFF"),
+    danger=hex_rgba("#8B0000"),
+    disabled=hex_rgba("#D0D0D0"),
+)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Pixel sizes for one window size; everything scales with the short side."""
+
+    unit: float  # 1.0 at 800 px short side
+    pad: float
+    gap: float
+    title: float
+    question: float
+    body: float
+    button: float
+    small: float
+    button_h: float  # height of a main action button
+    nav_h: float  # height of the back/skip bar
+    face: float  # face button icon size
+    radius: float
+    portrait: bool
+    narrow: bool  # short of room for five faces in one row
+
+
+def sizes(width: float, height: float, *, large: bool) -> Sizes:
+    """Sizes for a window of `width`×`height` px; `large` is the larger-text mode."""
+    short = max(min(width, height), 300.0)
+    u = short / 800.0
+    t = 1.22 if large else 1.0
+    portrait = height > width
+    # In portrait the faces go to two rows (3 + 2) so that their word labels keep room.
+    narrow = portrait
+    per_row = 3 if narrow else 5
+    face = min((190 if narrow else 150) * u, (width - 48 * u - 16 * u * (per_row - 1)) / per_row * 0.8)
+    return Sizes(
+        unit=u,
+        pad=24 * u,
+        gap=16 * u,
+        title=44 * u * t,
+        question=36 * u * t,
+        body=28 * u * t,
+        button=32 * u * t,
+        small=22 * u * t,
+        button_h=96 * u * (1.1 if large else 1.0),
+        nav_h=84 * u,
+        face=face,
+        radius=18 * u,
+        portrait=portrait,
+        narrow=narrow,
+    )
+
+
+def font_path(bold: bool = False) -> str:
+    """The bundled Noto Sans (OFL), falling back to the system copy."""
+    name = "NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf"
+    for folder in (ASSETS / "fonts", _SYSTEM_NOTO):
+        if (folder / name).exists():
+            return str(folder / name)
+    return "Roboto-Bold" if bold else "Roboto"
+
+
+def face_path(level: int) -> str:
+    """The drawn face for rating `level` 1..5 (assets/make_faces.py)."""
+    return str(ASSETS / "faces" / f"face_{level}.png")

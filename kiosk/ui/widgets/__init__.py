@@ -1,0 +1,42 @@
+"""Reusable touch controls of the kiosk UI; `load_kv()` registers their looks once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+
+from kiosk.ui.widgets.controls import (
+    AvatarCircle,
+    CheckRow,
+    FaceButton,
+    HotCorner,
+    Keypad,
+    KioskButton,
+    KioskTextInput,
+    NavBar,
+    OfficerCard,
+    initials,
+)
+
+__all__ = [
+    "AvatarCircle",
+    "CheckRow",
+    "FaceButton",
+    "HotCorner",
+    "Keypad",
+    "KioskButton",
+    "KioskTextInput",
+    "NavBar",
+    "OfficerCard",
+    "initials",
+    "load_kv",
+]
+
+_KV = Path(__file__).with_name("controls.kv")
+
+
+def load_kv() -> None:
+    """Load controls.kv (idempotent)."""
+    if str(_KV) not in Builder.files:
+        Builder.load_file(str(_KV))

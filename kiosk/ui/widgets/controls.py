@@ -1,0 +1,262 @@
+"""Big, calm touch controls: buttons, face buttons, officer cards, check rows, the keypad.
+
+Looks live in `controls.kv`; these classes hold only state and events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
+from kivy.graphics import Color, Ellipse
+from kivy.graphics.texture import Texture
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.uix.textinput import TextInput
+from kivy.uix.widget import Widget
+
+__all__ = [
+    "AvatarCircle",
+    "CheckRow",
+    "FaceButton",
+    "HotCorner",
+    "Keypad",
+    "KioskButton",
+    "KioskTextInput",
+    "NavBar",
+    "OfficerCard",
+    "initials",
+]
+
+_AVATAR_COLOURS = ("#0F5C63", "#1B4F72", "#5B4A8B", "#7A4B2A", "#2E6B3F", "#8A3B5A", "#3C5A6E")
+
+
+def initials(name: str) -> str:
+    """Two letters for an avatar, Vietnamese style: the given name is the last word.
+
+    >>> initials("Nguyễn Thị Lan")
+    'NL'
+    """
+    words = [w for w in name.split() if w]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:2].upper()
+    return (words[0][0] + words[-1][0]).upper()
+
+
+class KioskButton(ButtonBehavior, Label):
+    """A large rounded button; `primary` for the main action of a screen."""
+
+    primary = BooleanProperty(False)
+    selected = BooleanProperty(False)
+    base_height = NumericProperty(0)  # 0 = the theme's button height
+    name = StringProperty("")  # stable handle for tests and the autopilot
+
+
+class KioskTextInput(TextInput):
+    """A text field in the kiosk's look (flat, bordered, large type)."""
+
+
+class FaceButton(ButtonBehavior, BoxLayout):
+    """One face of the 1..5 scale with its label in words."""
+
+    value = NumericProperty(0)
+    source = StringProperty("")
+    label = StringProperty("")
+    selected = BooleanProperty(False)
+    name = StringProperty("")
+
+
+class AvatarCircle(Label):
+    """A round officer photo, or the officer's initials on a colour taken from the name."""
+
+    source = StringProperty("")
+    person = StringProperty("")
+    tint = ColorProperty((0.06, 0.36, 0.39, 1))
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._photo: Texture | None = None
+        super().__init__(**kwargs)
+        self.bind(pos=self._redraw, size=self._redraw, tint=self._redraw)
+
+    def on_person(self, _instance: Any, value: str) -> None:
+        digest = hashlib.sha1(value.encode("utf-8")).digest()
+        code = _AVATAR_COLOURS[digest[0] % len(_AVATAR_COLOURS)].lstrip("#")
+        self.tint = (*(int(code[i : i + 2], 16) / 255 for i in (0, 2, 4)), 1.0)
+        self._update_text()
+
+    def on_source(self, _instance: Any, value: str) -> None:
+        self._photo = None
+        if value and Path(value).is_file():
+            try:
+                texture = CoreImage(value).texture
+            except Exception:  # a broken photo file falls back to the initials
+                texture = None
+            if texture is not None:
+                # Centre square crop, so faces are not stretched into the circle.
+                side = min(texture.width, texture.height)
+                x, y = (texture.width - side) // 2, (texture.height - side) // 2
+                self._photo = texture.get_region(x, y, side, side)
+        self._update_text()
+        self._redraw()
+
+    def _update_text(self) -> None:
+        self.text = "" if self._photo is not None else initials(self.person)
+
+    def _redraw(self, *_args: Any) -> None:
+        self.canvas.before.clear()
+        with self.canvas.before:
+            if self._photo is not None:
+                Color(1, 1, 1, 1)
+                Ellipse(pos=self.pos, size=self.size, texture=self._photo)
+            else:
+                Color(*self.tint)
+                Ellipse(pos=self.pos, size=self.size)
+
+
+class OfficerCard(ButtonBehavior, BoxLayout):
+    """An officer to choose: photo or initials, name, title, counter."""
+
+    staff_id = StringProperty("")
+    officer_name = StringProperty("")
+    title = StringProperty("")
+    counter = StringProperty("")
+    photo = StringProperty("")
+    selected = BooleanProperty(False)
+    name = StringProperty("")
+
+
+class CheckRow(ButtonBehavior, BoxLayout):
+    """A full-width tick box with its text; tapping anywhere on the row toggles it."""
+
+    text = StringProperty("")
+    active = BooleanProperty(False)
+    enabled = BooleanProperty(True)
+    name = StringProperty("")
+
+    def on_release(self) -> None:
+        if self.enabled:
+            self.active = not self.active
+
+
+class Keypad(GridLayout):
+    """A big numeric keypad (1–9, 0 and Delete); dispatches `on_key` with "0".."9" or "del"."""
+
+    enabled = BooleanProperty(True)
+    erase_text = StringProperty("Xoá")
+    key_height = NumericProperty(80)
+    __events__ = ("on_key",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cols = 3
+        self.keys: dict[str, KioskButton] = {}
+        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "", "0", "del"):
+            if not key:
+                self.add_widget(Widget(size_hint_y=None, height=0))
+                continue
+            button = KioskButton(text=self.erase_text if key == "del" else key, name=f"key_{key}")
+            button.base_height = self.key_height
+            button.bind(on_release=lambda _b, k=key: self.press(k))
+            self.keys[key] = button
+            self.add_widget(button)
+        self.bind(enabled=self._sync_enabled, erase_text=self._sync_erase, key_height=self._sync_height)
+        self._sync_enabled()
+
+    def _sync_enabled(self, *_args: Any) -> None:
+        for button in self.keys.values():
+            button.disabled = not self.enabled
+
+    def _sync_height(self, *_args: Any) -> None:
+        for button in self.keys.values():
+            button.base_height = self.key_height
+
+    def _sync_erase(self, *_args: Any) -> None:
+        self.keys["del"].text = self.erase_text
+
+    def on_key(self, key: str) -> None:
+        """Default handler: nothing."""
+
+    def press(self, key: str) -> None:
+        """A key was tapped."""
+        if self.enabled:
+            self.dispatch("on_key", key)
+
+
+class NavBar(BoxLayout):
+    """The bottom bar of every ballot screen: "Quay lại" on the left, "Bỏ qua" on the right."""
+
+    back_text = StringProperty("Quay lại")
+    skip_text = StringProperty("Bỏ qua")
+    show_back = BooleanProperty(True)
+    show_skip = BooleanProperty(True)
+    __events__ = ("on_back", "on_skip")
+
+    def on_back(self) -> None:
+        """Default handler: nothing."""
+
+    def on_skip(self) -> None:
+        """Default handler: nothing."""
+
+
+class HotCorner(Widget):
+    """The hidden admin gesture: hold 3 s, or tap 5 times within 4 s; dispatches `on_trigger`.
+
+    Invisible and small, in the top-left corner, so a citizen does not find it by accident.
+    """
+
+    hold_s = NumericProperty(3.0)
+    taps_needed = NumericProperty(5)
+    taps_window_s = NumericProperty(4.0)
+    _event = ObjectProperty(None, allownone=True)
+    __events__ = ("on_trigger",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._taps: list[float] = []
+
+    def on_trigger(self) -> None:
+        """Default handler: nothing."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if not self.collide_point(*touch.pos):
+            return False
+        touch.grab(self)
+        self._cancel()
+        self._event = Clock.schedule_once(self._fire, self.hold_s)
+        now = time.monotonic()
+        self._taps = [t for t in self._taps if now - t <= self.taps_window_s] + [now]
+        if len(self._taps) >= self.taps_needed:
+            self._taps.clear()
+            self._fire(0)
+        return True
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.grab_current is self:
+            touch.ungrab(self)
+            self._cancel()
+            return True
+        return False
+
+    def _cancel(self) -> None:
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+
+    def _fire(self, _dt: float) -> None:
+        self._cancel()
+        self.dispatch("on_trigger")
