@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.store import KioskStore, hash_pin, uuid7, verify_pin
+from kiosk.store import KioskStore, StoreUnavailable, hash_pin, uuid7, verify_pin
 
 SURVEY = {"survey_id": "chinh-quyen-than-thien", "survey_version": "2024.1"}
 
@@ -266,3 +266,61 @@ def test_admin_pin_is_hashed_and_checked() -> None:
     assert verify_pin("2468", hashed)
     assert not verify_pin("1357", hashed)
     assert not verify_pin("2468", "not-a-hash")
+
+
+def test_status_counts_follow_every_change(store: KioskStore) -> None:
+    ids = [_ballot(store, tong_the=5) for _ in range(6)]
+    for ballot_id in ids[:4]:
+        store.finish_ballot(ballot_id)
+    store.abandon_ballot(ids[4])
+    store.abandon_ballot(_ballot(store, xin_chao=1))  # discarded
+    store.mark_results([(ids[0], "created", None), (ids[1], "conflict", None), (ids[2], "rejected", "x")])
+    store.purge_synced(timedelta(0), now=datetime.now(UTC) + timedelta(seconds=1))
+    expected = {"open": 1, "pending": 2, "synced": 0, "conflict": 1, "rejected": 1}
+    assert store.counts_by_status() == expected
+    assert store._conn is not None
+    rows = store._conn.execute("SELECT status, count(*) FROM ballots GROUP BY status").fetchall()
+    assert {**dict.fromkeys(expected, 0), **dict(rows)} == expected
+
+
+def test_a_file_from_the_first_schema_is_upgraded_with_its_counts(db: Path) -> None:
+    with KioskStore(db) as store:
+        for _ in range(3):
+            store.finish_ballot(_ballot(store, tong_the=4))
+        _ballot(store, tong_the=1)
+    with sqlite3.connect(db) as old:  # make it look like a schema-1 file
+        old.executescript(
+            "DROP TRIGGER ballots_count_insert; DROP TRIGGER ballots_count_delete;"
+            " DROP TRIGGER ballots_count_status; DROP TABLE status_counts; PRAGMA user_version=1;"
+        )
+    with KioskStore(db) as store:
+        assert store.counts_by_status() == {
+            "open": 1,
+            "pending": 3,
+            "synced": 0,
+            "conflict": 0,
+            "rejected": 0,
+        }
+        store.finish_ballot(_ballot(store, tong_the=2))
+        assert store.counts_by_status()["pending"] == 4
+
+
+def test_a_file_from_a_newer_kiosk_is_refused_untouched(db: Path) -> None:
+    KioskStore(db).close()
+    with sqlite3.connect(db) as newer:
+        newer.execute("PRAGMA user_version=99")
+    with pytest.raises(StoreUnavailable, match="newer than this kiosk"):
+        KioskStore(db)
+
+
+def test_many_commits_with_background_checkpoints_lose_nothing(db: Path) -> None:
+    store = KioskStore(db)
+    ids = []
+    for _ in range(100):  # 300 commits: a background checkpoint runs meanwhile
+        ballot_id = _ballot(store, tong_the=3)
+        store.finish_ballot(ballot_id)
+        ids.append(ballot_id)
+    store.close()
+    assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+    with sqlite3.connect(db) as other:
+        assert other.execute("SELECT count(*) FROM ballots WHERE status = 'pending'").fetchone()[0] == 100
