@@ -24,8 +24,10 @@ from sync_server.admin import (
     revoke_device,
 )
 from sync_server.db import make_engine, write_session
+from sync_server.demo import demo_command
 from sync_server.migrations import current_revision, head_revision, upgrade
 from sync_server.models import utcnow
+from sync_server.reports.command import report_command
 from sync_server.settings import Settings
 
 __all__ = ["CliError", "app", "main", "open_engine"]
@@ -47,6 +49,8 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(user_app, name="user")
 app.add_typer(device_app, name="device")
 app.add_typer(surveys_app, name="surveys")
+app.command("report")(report_command)
+app.command("demo")(demo_command)
 
 
 class CliError(Exception):

@@ -33,12 +33,14 @@ __all__ = [
     "headline_lines",
     "month_label",
     "nfc",
+    "people_section",
     "place_and_date",
     "proposals",
     "recipients",
     "signature_lines",
     "staff_table",
     "trend_table",
+    "unit_table",
     "violation_table",
 ]
 
@@ -204,7 +206,7 @@ class ReportData:
     comment_count: int = 0
     contact_count: int = 0
     issued_on: date = field(default_factory=date.today)
-    children: Sequence[tuple[UnitInfo, Row]] = ()
+    children: Sequence[tuple[UnitInfo, Row | None]] = ()
 
     @property
     def is_monthly(self) -> bool:
@@ -445,6 +447,67 @@ def staff_table(data: ReportData) -> Table:
         rows=body,
         numbers=numbers,
     )
+
+
+def unit_table(data: ReportData) -> Table:
+    """Section 3 of a report for a unit with child units: one line per child unit, ranked like officers."""
+    rows = [(u, r) for u, r in data.children]
+    ranked = sorted(
+        (x for x in rows if x[1] and not x[1].get("insufficient")),
+        key=lambda x: (-((x[1] or {}).get("satisfaction_index") or 0.0), x[0].name),
+    )
+    rank = {u.code: i + 1 for i, (u, _r) in enumerate(ranked)}
+    rest = sorted((x for x in rows if x[0].code not in rank), key=lambda x: x[0].name)
+    body, numbers = [], []
+    for i, (unit, r) in enumerate([*ranked, *rest], start=1):
+        row = r or {}
+        n = row.get("n", 0)
+        label = str(rank[unit.code]) if unit.code in rank else ("chưa đủ mẫu" if n else "chưa có phiếu")
+        body.append(
+            [
+                str(i),
+                unit.name,
+                fmt_int(n),
+                fmt_pct(row.get("satisfaction_index")),
+                fmt_pct(row.get("friendly_index")),
+                fmt_pct(row.get("service_index")),
+                label,
+            ]
+        )
+        numbers.append(
+            [
+                i,
+                None,
+                n,
+                row.get("satisfaction_index"),
+                row.get("friendly_index"),
+                row.get("service_index"),
+                None,
+            ]
+        )
+    return Table(
+        title="Kết quả theo đơn vị trực thuộc",
+        header=["STT", "Đơn vị", "Số phiếu", "Hài lòng (%)", "Thân thiện (%)", "Phục vụ (%)", "Xếp hạng"],
+        rows=body,
+        numbers=numbers,
+    )
+
+
+LEFT_COLUMNS = frozenset({"Họ và tên", "Chức danh, quầy", "Đơn vị", "Tiêu chí", "Hành vi"})
+
+
+def people_section(data: ReportData) -> tuple[str, str, Table, list[float]]:
+    """Section 3 as (heading, note, table, column width fractions): officers, or a parent's child units."""
+    if data.children:
+        note = f"Đơn vị có dưới {data.min_sample} phiếu trong kỳ được ghi “chưa đủ mẫu” và không xếp hạng."
+        return (
+            "3. Kết quả theo đơn vị trực thuộc",
+            note,
+            unit_table(data),
+            [0.07, 0.33, 0.12, 0.12, 0.12, 0.12, 0.12],
+        )
+    note = f"Công chức có dưới {data.min_sample} phiếu trong kỳ được ghi “chưa đủ mẫu” và không xếp hạng."
+    return "3. Kết quả theo công chức", note, staff_table(data), [0.07, 0.25, 0.22, 0.1, 0.12, 0.12, 0.12]
 
 
 def month_label(key: str) -> str:

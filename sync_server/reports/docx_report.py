@@ -117,10 +117,8 @@ def _table(doc: object, table: c.Table, widths: list[float] | None = None) -> No
         cells = t.add_row().cells
         for i, text in enumerate(body):
             _cell(cells[i], [(text, 12, body[0] == "Chỉ số nhóm", False, False)])
-            if i == 1 and len(table.header) > 3:
+            if table.header[i] in c.LEFT_COLUMNS:
                 cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
-        if body and table.header[0] in ("Tiêu chí", "Hành vi"):
-            cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
     if widths:
         for row in t.rows:
             for i, w in enumerate(widths):
@@ -167,13 +165,10 @@ def render_docx(data: c.ReportData) -> bytes:
     for table in c.group_tables(data):
         _table(doc, table, [9.0, 3.0, 4.0])
 
-    _para(doc, "3. Kết quả theo công chức", 14, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    _para(
-        doc,
-        f"Công chức có dưới {data.min_sample} phiếu trong kỳ được ghi “chưa đủ mẫu” và không xếp hạng.",
-        indent=True,
-    )
-    _table(doc, c.staff_table(data), [1.0, 4.2, 3.6, 1.8, 2.0, 2.0, 1.9])
+    heading, note, people, fractions = c.people_section(data)
+    _para(doc, heading, 14, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _para(doc, note, indent=True)
+    _table(doc, people, [16.5 * f for f in fractions])
 
     _para(doc, "4. Diễn biến qua các tháng", 14, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     png = trend_png(data)

@@ -109,11 +109,7 @@ def _grid(table: c.Table, widths: list[float]) -> list[object]:
         out: list[object] = []
         for i, text in enumerate(body):
             text = escape(c.nfc(text))
-            style = (
-                left
-                if (i == 0 and table.header[0] in ("Tiêu chí", "Hành vi")) or (i in (1, 2) and len(body) > 5)
-                else cell
-            )
+            style = left if table.header[i] in c.LEFT_COLUMNS else cell
             out.append(Paragraph(f"<b>{text}</b>" if bold else text, style))
         rows.append(out)
     grid = Table(rows, colWidths=widths, repeatRows=1)
@@ -167,15 +163,10 @@ def render_pdf(data: c.ReportData) -> bytes:
     story.append(heading_p("2. Kết quả theo nhóm tiêu chí"))
     for table in c.group_tables(data):
         story.append(KeepTogether(_grid(table, [width * 0.6, width * 0.17, width * 0.23])))
-    story.append(heading_p("3. Kết quả theo công chức"))
-    story.append(
-        _p(
-            f"Công chức có dưới {data.min_sample} phiếu trong kỳ được ghi “chưa đủ mẫu” và không xếp hạng.",
-            indent=indent,
-        )
-    )
-    fractions = [0.07, 0.25, 0.22, 0.1, 0.12, 0.12, 0.12]
-    story += _grid(c.staff_table(data), [width * f for f in fractions])
+    heading3, note, people, fractions = c.people_section(data)
+    story.append(heading_p(heading3))
+    story.append(_p(note, indent=indent))
+    story += _grid(people, [width * f for f in fractions])
     story.append(heading_p("4. Diễn biến qua các tháng"))
     png = trend_png(data)
     if png:

@@ -125,36 +125,27 @@ def _groups(ws: Any, data: c.ReportData) -> None:
     _widths(ws, [26, 40, 12, 14])
 
 
-def _staff(ws: Any, data: c.ReportData) -> None:
-    table = c.staff_table(data)
-    first = _header(
-        ws, ["STT", "Họ và tên", "Chức danh, quầy", "Số phiếu", "Hài lòng (%)", "Thân thiện (%)", "Xếp hạng"]
-    )
+def _people(ws: Any, data: c.ReportData) -> None:
+    _heading, _note, table, _fractions = c.people_section(data)
+    first = _header(ws, table.header)
     for text, numbers in zip(table.rows, table.numbers, strict=True):
-        rank = text[6]
-        ws.append(
-            [
-                numbers[0],
-                text[1],
-                text[2],
-                numbers[3],
-                numbers[4],
-                numbers[5],
-                int(rank) if rank.isdigit() else rank,
-            ]
-        )
-        _fmt(ws, ws.max_row, (5, 6))
+        line: list[Any] = [n if n is not None else t for t, n in zip(text, numbers, strict=True)]
+        rank = text[-1]
+        line[-1] = int(rank) if rank.isdigit() else rank
+        ws.append(line)
+        _fmt(ws, ws.max_row, tuple(i + 1 for i, h in enumerate(table.header) if h.endswith("(%)")))
     last = ws.max_row
     ws.freeze_panes = "C2"
-    _widths(ws, [6, 28, 34, 10, 13, 13, 14])
+    _widths(ws, [6, 30, 30 if not data.children else 10, 10, 13, 13, 14])
+    pct = [i + 1 for i, h in enumerate(table.header) if h.endswith("(%)")]
     if last > first:
         chart = BarChart()
         chart.type = "bar"
-        chart.title = "Chỉ số hài lòng theo công chức (%)"
+        chart.title = "Chỉ số hài lòng theo " + ("đơn vị (%)" if data.children else "công chức (%)")
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
         chart.height, chart.width = max(7, 0.6 * (last - first) + 3), 18
         chart.add_data(
-            Reference(ws, min_col=5, max_col=6, min_row=first, max_row=last), titles_from_data=True
+            Reference(ws, min_col=pct[0], max_col=pct[1], min_row=first, max_row=last), titles_from_data=True
         )
         chart.set_categories(Reference(ws, min_col=2, min_row=first + 1, max_row=last))
         ws.add_chart(chart, "I2")
@@ -225,7 +216,7 @@ def render_xlsx(data: c.ReportData) -> bytes:
     wb = Workbook()
     _summary(wb.active, data)
     _groups(wb.create_sheet("Nhóm tiêu chí"), data)
-    _staff(wb.create_sheet("Công chức"), data)
+    _people(wb.create_sheet("Đơn vị" if data.children else "Công chức"), data)
     _trend(wb.create_sheet("Diễn biến"), data)
     _violations(wb.create_sheet("5 không"), data)
     _comments(wb.create_sheet("Góp ý"), data)

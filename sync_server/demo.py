@@ -1,0 +1,465 @@
+"""`survey-server demo`: a demo commune with officers, accounts, a kiosk and 13 months of ballots.
+
+Ballots go through the real ingest path (`ingest_batch`), one nightly batch per day, so the tallies,
+clock and misuse rules are exactly what a real kiosk would produce.
+
+>>> summary = make_demo(engine, settings, today=date(2024, 10, 5))
+>>> summary.ballots
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import random
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import Engine, delete, select
+from sqlmodel import Session, SQLModel, col
+
+from sync_server.admin import (
+    add_unit,
+    add_user,
+    create_enrolment_code,
+    enrol_device,
+    import_staff,
+    load_survey_versions,
+)
+from sync_server.db import write_session
+from sync_server.ingest import ingest_batch
+from sync_server.models import Device, Unit, User
+from sync_server.queries import current_survey
+from sync_server.reports.fonts import font_path
+from sync_server.security import hash_password
+from sync_server.settings import Settings
+
+__all__ = [
+    "DEMO_PARENT",
+    "DEMO_UNIT",
+    "DemoSummary",
+    "demo_command",
+    "demo_exists",
+    "make_demo",
+    "remove_demo",
+]
+
+DEMO_UNIT = "XA-DEMO"
+DEMO_UNIT_NAME = "Xã Hòa Bình"
+DEMO_PARENT = "TINH-DEMO"
+DEMO_PARENT_NAME = "Tỉnh Bình Minh"
+ADMIN_USER = "admin"
+LEADER_USER = "lanhdao"
+TZ = "Asia/Ho_Chi_Minh"
+
+# id, name, title, counter, how well they serve (share of satisfied citizens), share of the queue,
+# how often a citizen reports a "5 không" behaviour.
+OFFICERS: list[tuple[str, str, str, str, float, float, float]] = [
+    ("cb01", "Nguyễn Thị Hằng", "Công chức Tư pháp - Hộ tịch", "Quầy 1", 0.93, 1.4, 0.004),
+    ("cb02", "Trần Văn Đức", "Công chức Địa chính - Xây dựng", "Quầy 2", 0.74, 1.3, 0.05),
+    ("cb03", "Lê Thị Ngọc Ánh", "Công chức Văn hóa - Xã hội", "Quầy 3", 0.88, 1.0, 0.006),
+    ("cb04", "Phạm Quốc Việt", "Công chức Văn phòng - Thống kê", "Quầy 4", 0.85, 0.8, 0.01),
+    ("cb05", "Hoàng Thị Thu Trang", "Công chức Tư pháp - Hộ tịch", "Quầy 1", 0.90, 1.1, 0.005),
+    ("cb06", "Vũ Minh Tuấn", "Công chức Tài chính - Kế toán", "Quầy 5", 0.81, 0.6, 0.015),
+    ("cb07", "Đặng Thị Lan", "Công chức Văn hóa - Xã hội (chính sách)", "Quầy 3", 0.95, 0.9, 0.0),
+    ("cb08", "Bùi Văn Hùng", "Công chức Địa chính - Nông nghiệp", "Quầy 2", 0.79, 0.7, 0.03),
+    ("cb09", "Ngô Thị Mai", "Công chức Bộ phận Một cửa (mới tuyển)", "Quầy 6", 0.86, 0.08, 0.0),
+]
+
+GOOD_COMMENTS = [
+    "Cán bộ hướng dẫn tận tình, chu đáo. Xin cảm ơn!",
+    "Thủ tục nhanh gọn, tôi rất hài lòng.",
+    "Chị cán bộ vui vẻ, giải thích dễ hiểu.",
+    "Được hướng dẫn một lần là đủ giấy tờ, không phải đi lại.",
+    "Phòng làm việc sạch sẽ, có nước uống cho người dân.",
+    "Cán bộ nhiệt tình giúp người già như tôi điền tờ khai.",
+]
+BAD_COMMENTS = [
+    "Phải chờ lâu quá, đông người mà chỉ có một quầy làm việc.",
+    "Cán bộ nói trống không, thiếu tôn trọng người dân.",
+    "Hẹn trả kết quả thứ Sáu nhưng đến nơi lại chưa có.",
+    "Hướng dẫn không rõ ràng, tôi phải bổ sung giấy tờ hai lần.",
+    "Chỗ ngồi chờ chật và nóng, nên lắp thêm quạt.",
+    "Cán bộ bảo phải nộp thêm tiền ngoài lệ phí, không có biên lai.",
+]
+NEUTRAL_COMMENTS = [
+    "Nên có bảng hướng dẫn các bước làm thủ tục to hơn cho người lớn tuổi.",
+    "Đề nghị có thêm chỗ để xe cho người dân.",
+    "Mong xã mở cửa cả sáng thứ Bảy.",
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What `make_demo` made."""
+
+    unit_code: str
+    unit_name: str
+    officers: int
+    ballots: int
+    flagged: int
+    first_day: dt.date
+    last_day: dt.date
+    admin_password: str
+    leader_password: str
+    enrolment_code: str
+
+
+# ------------------------------------------------------------------------------------------ photos
+
+
+_PALETTE = ["#2E86AB", "#A23B72", "#F18F01", "#3B8B5A", "#6C4AB6", "#C73E1D", "#1B998B", "#8E5572", "#33658A"]
+
+
+def initials(name: str) -> str:
+    """Vietnamese initials: family name and given name ("Nguyễn Thị Hằng" → "NH")."""
+    words = name.split()
+    return (words[0][:1] + (words[-1][:1] if len(words) > 1 else "")).upper()
+
+
+def avatar_png(name: str, size: int = 480) -> bytes:
+    """A friendly placeholder portrait: initials on a coloured disc with a shoulder silhouette."""
+    colour = _PALETTE[int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(_PALETTE)]
+    image = Image.new("RGB", (size, size), "#F4F1EA")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((size * 0.06, size * 0.06, size * 0.94, size * 0.94), fill=colour)
+    # Shoulders: a soft arc at the bottom of the disc, so the tile reads as a person.
+    draw.pieslice((size * 0.2, size * 0.66, size * 0.8, size * 1.18), 180, 360, fill="#FFFFFF40")
+    font = ImageFont.truetype(str(font_path("sans", "bold")), int(size * 0.34))
+    text = initials(name)
+    box = draw.textbbox((0, 0), text, font=font)
+    x = (size - (box[2] - box[0])) / 2 - box[0]
+    y = size * 0.42 - (box[3] - box[1]) / 2 - box[1]
+    draw.text((x, y), text, font=font, fill="white")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------------------------- ballots
+
+
+def _uuid7(moment: dt.datetime, rng: random.Random) -> str:
+    """A version 7 UUID for `moment` (time-ordered, as real kiosks make them)."""
+    ms = int(moment.timestamp() * 1000)
+    value = (ms & ((1 << 48) - 1)) << 80 | rng.getrandbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # variant
+    return str(uuid.UUID(int=value))
+
+
+def _daily_volume(day: dt.date, rng: random.Random) -> int:
+    """Citizens rating on a day: weekdays, Saturday mornings, the rush before Tết, the summer papers."""
+    weekday = day.weekday()
+    if weekday == 6:
+        return 0
+    base = 26.0 if weekday < 5 else 9.0
+    month = day.month
+    season = {1: 1.35, 2: 0.75, 6: 1.15, 7: 1.25, 8: 1.2, 12: 1.1}.get(month, 1.0)
+    if month == 2 and day.day <= 12:  # Tết holidays: the office is almost empty
+        season = 0.25
+    return max(0, int(rng.gauss(base * season, base * 0.2)))
+
+
+def _rating(p_satisfied: float, rng: random.Random) -> int:
+    if rng.random() < p_satisfied:
+        return 5 if rng.random() < 0.55 else 4
+    roll = rng.random()
+    return 3 if roll < 0.55 else 2 if roll < 0.8 else 1
+
+
+class _BallotMaker:
+    """Makes protocol Response dicts for one device, seq by seq."""
+
+    def __init__(self, survey: Any, rng: random.Random, first_day: dt.date, last_day: dt.date) -> None:
+        self.survey = survey
+        self.rng = rng
+        self.first_day, self.last_day = first_day, last_day
+        self.detail = [q for q in survey.detail_questions]
+        self.answered = {q.id: 0 for q in self.detail}
+        self.options = [o.id for o in survey.question("nam_khong").options] if self._has("nam_khong") else []
+        self.seq = 0
+        self.zone = ZoneInfo(TZ)
+        weights = [o[5] for o in OFFICERS]
+        self.staff = [(o[0], o[4], o[6]) for o in OFFICERS]
+        self.weights = weights
+
+    def _has(self, qid: str) -> bool:
+        return any(q.id == qid for q in self.survey.questions)
+
+    def _quality(self, base: float, day: dt.date) -> float:
+        # The office improves over the year, with a dip in the January rush.
+        progress = (day - self.first_day).days / max(1, (self.last_day - self.first_day).days)
+        rush = -0.06 if day.month == 1 else 0.0
+        return min(0.98, max(0.3, base - 0.05 + 0.08 * progress + rush))
+
+    def _details(self, count: int) -> list[Any]:
+        # The kiosk shows the items with the fewest answers so far (ties broken at random).
+        order = sorted(self.detail, key=lambda q: (self.answered[q.id], self.rng.random()))
+        return order[:count]
+
+    def ballot(self, moment: dt.datetime) -> dict[str, Any]:
+        rng = self.rng
+        self.seq += 1
+        pick = rng.choices(range(len(self.staff) + 1), weights=[*self.weights, 0.35])[0]
+        staff_id, base, violation = self.staff[pick] if pick < len(self.staff) else (None, 0.84, 0.01)
+        p = self._quality(base, moment.date())
+        answers: dict[str, Any] = {"tong_the": _rating(p, rng)}
+        # Most citizens stop after the overall face; some answer a few detail items.
+        depth = rng.choices([0, 1, 2, 3, 4], weights=[52, 12, 10, 8, 18])[0]
+        for q in self._details(depth):
+            self.answered[q.id] += 1
+            if q.type == "checklist":
+                if rng.random() < violation:
+                    answers[q.id] = rng.sample(self.options[:3], 1) if self.options else []
+                    answers["tong_the"] = min(answers["tong_the"], rng.choice([1, 2]))
+                else:
+                    answers[q.id] = []
+            elif q.type == "rating5":
+                answers[q.id] = None if rng.random() < 0.05 else _rating(min(0.99, p + 0.03), rng)
+        comment = contact = None
+        if rng.random() < 0.05:
+            score = answers["tong_the"]
+            pool = GOOD_COMMENTS if score >= 4 else BAD_COMMENTS if score <= 2 else NEUTRAL_COMMENTS
+            comment = rng.choice(pool)
+            if rng.random() < 0.3:
+                contact = {"phone": f"09{rng.randint(10_000_000, 99_999_999)}", "consent": True}
+        local = moment.astimezone(self.zone)
+        return {
+            "id": _uuid7(moment, rng),
+            "seq": self.seq,
+            "survey_id": self.survey.id,
+            "survey_version": self.survey.version,
+            "staff_id": staff_id,
+            "started_at": (local - dt.timedelta(seconds=rng.randint(8, 150))).isoformat(timespec="seconds"),
+            "submitted_at": local.isoformat(timespec="seconds"),
+            "answers": answers,
+            "comment": comment,
+            "contact": contact,
+            "lang": "en" if rng.random() < 0.02 else "vi",
+        }
+
+    def day(self, day: dt.date) -> list[dict[str, Any]]:
+        count = _daily_volume(day, self.rng)
+        if not count:
+            return []
+        # Office hours 7:30–11:30 and 13:30–17:00; ballots come minutes apart, in time order.
+        minutes = sorted(
+            self.rng.choice([self.rng.uniform(450, 690), self.rng.uniform(810, 1020)]) for _ in range(count)
+        )
+        out = []
+        last = -10.0
+        for m in minutes:
+            m = max(m, last + 0.5)  # at least 30 s apart: a real queue, not a child tapping
+            last = m
+            local = dt.datetime.combine(day, dt.time(0), self.zone) + dt.timedelta(minutes=m)
+            out.append(self.ballot(local))
+        if self.rng.random() < 0.01:
+            # Now and then a child taps through ballots seconds apart: the server flags the run.
+            start = dt.datetime.combine(day, dt.time(15, 40), self.zone)
+            for i in range(5):
+                item = self.ballot(start + dt.timedelta(seconds=4 * i))
+                item["answers"] = {"tong_the": self.rng.choice([1, 5])}
+                item["staff_id"] = None
+                out.append(item)
+            out.sort(key=lambda r: r["submitted_at"])
+            for offset, item in enumerate(out):
+                item["seq"] = self.seq - len(out) + 1 + offset
+        return out
+
+
+def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+# -------------------------------------------------------------------------------------------- setup
+
+
+def demo_exists(session: Session) -> bool:
+    return session.execute(select(Unit).where(col(Unit.code) == DEMO_UNIT)).first() is not None
+
+
+def remove_demo(session: Session) -> None:
+    """Delete the demo units and everything that hangs off them (any table with a unit or device id)."""
+    units = list(
+        session.execute(select(col(Unit.id)).where(col(Unit.code).in_([DEMO_UNIT, DEMO_PARENT]))).scalars()
+    )
+    if not units:
+        return
+    devices = list(session.execute(select(col(Device.id)).where(col(Device.unit_id).in_(units))).scalars())
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        if table.name == Unit.__tablename__:
+            continue
+        if "unit_id" in table.c:
+            session.execute(delete(table).where(table.c.unit_id.in_(units)))
+        elif "device_id" in table.c and devices:
+            session.execute(delete(table).where(table.c.device_id.in_(devices)))
+    # Children before the parent: the parent key is a foreign key.
+    session.execute(delete(Unit).where(col(Unit.code) == DEMO_UNIT))
+    session.execute(delete(Unit).where(col(Unit.code) == DEMO_PARENT))
+    session.flush()
+
+
+def _write_staff_csv(folder: Path) -> Path:
+    lines = ["id,name,title,counter,photo"]
+    for sid, name, title, counter, *_ in OFFICERS:
+        (folder / f"{sid}.png").write_bytes(avatar_png(name))
+        lines.append(f'{sid},"{name}","{title}","{counter}",{sid}.png')
+    path = folder / "staff.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def make_demo(
+    engine: Engine,
+    settings: Settings,
+    *,
+    today: dt.date | None = None,
+    seed: int = 2024,
+    admin_password: str | None = None,
+    leader_password: str | None = None,
+    months: int = 13,
+) -> DemoSummary:
+    """Create the demo in a database prepared by `init`; the caller has checked it is not there yet."""
+    zone = ZoneInfo(TZ)
+    now = dt.datetime.now(dt.UTC)
+    today = today or now.astimezone(zone).date()
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    first_day = dt.date(index // 12, index % 12 + 1, 1)
+    last_day = today - dt.timedelta(days=1)
+    rng = random.Random(seed)
+    admin_password = admin_password or secrets.token_urlsafe(9)
+    leader_password = leader_password or secrets.token_urlsafe(9)
+
+    with write_session(engine) as session:
+        add_unit(session, DEMO_PARENT, DEMO_PARENT_NAME, TZ)
+        unit = add_unit(session, DEMO_UNIT, DEMO_UNIT_NAME, TZ, DEMO_PARENT)
+        with tempfile.TemporaryDirectory(prefix="demo-staff-") as tmp:
+            import_staff(session, DEMO_UNIT, _write_staff_csv(Path(tmp)), settings.photo_dir, now)
+        admin = session.execute(select(User).where(col(User.username) == ADMIN_USER)).scalars().first()
+        if admin is None:
+            add_user(session, ADMIN_USER, admin_password, "admin")
+        else:
+            # The demo prints one password that works: an earlier demo's admin gets it too.
+            admin.password_hash = hash_password(admin_password)
+        add_user(session, LEADER_USER, leader_password, "leader", DEMO_UNIT)
+        start = dt.datetime.combine(first_day, dt.time(7), zone).astimezone(dt.UTC)
+        code, _ = create_enrolment_code(session, DEMO_UNIT, start, settings.enrolment_code_ttl_s)
+        device, _token, _ = enrol_device(session, code, "Quầy tiếp dân (máy demo)", start)
+        kiosk_code, _ = create_enrolment_code(session, DEMO_UNIT, now, settings.enrolment_code_ttl_s)
+        survey = current_survey(session, unit)
+        if survey is None:
+            raise RuntimeError("no survey definition is loaded; run `survey-server init` first.")
+        session.commit()
+
+        maker = _BallotMaker(survey, rng, first_day, last_day)
+        total = flagged = 0
+        for day in _days(first_day, last_day):
+            items = maker.day(day)
+            if not items:
+                continue
+            # The kiosk syncs at night: the batch reaches the server at about 02:00 the next day.
+            arrival = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2, rng.randint(0, 29)), zone)
+            results = ingest_batch(session, device, items, arrival.astimezone(dt.UTC), clock_offset_s=0.0)
+            bad = [r for r in results if r.status != "created"]
+            if bad:
+                raise RuntimeError(f"demo ballot {bad[0].id} was {bad[0].status}: {bad[0].error}")
+            total += len(items)
+            if day.day == 1 or day == last_day:
+                session.commit()
+        session.commit()
+        flagged = _count_flagged(session, unit.id)
+        return DemoSummary(
+            unit_code=DEMO_UNIT,
+            unit_name=DEMO_UNIT_NAME,
+            officers=len(OFFICERS),
+            ballots=total,
+            flagged=flagged,
+            first_day=first_day,
+            last_day=last_day,
+            admin_password=admin_password,
+            leader_password=leader_password,
+            enrolment_code=kiosk_code,
+        )
+
+
+def _count_flagged(session: Session, unit_id: int | None) -> int:
+    from sqlalchemy import func
+
+    from sync_server.models import Response
+
+    query = (
+        select(func.count())
+        .select_from(Response)
+        .where(col(Response.unit_id) == unit_id, col(Response.misuse).is_(True))
+    )
+    return int(session.execute(query).scalar_one())
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def demo_command(
+    reset: Annotated[bool, typer.Option("--reset", help="Delete the demo unit and make it again.")] = False,
+    host: Annotated[str, typer.Option(help="Address shown in the log-in URL.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port shown in the log-in URL.")] = 8000,
+) -> None:
+    """Make a demo commune: officers with photos, admin and leader accounts, a kiosk, 13 months of ballots."""
+    from surveys.loader import SurveyError, load_surveys
+    from sync_server.cli import CliError, default_surveys_dir, open_engine
+    from sync_server.migrations import upgrade
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    engine = open_engine(settings, require_schema=False)
+    upgrade(engine)
+    try:
+        definitions = load_surveys(default_surveys_dir(settings))
+    except SurveyError as exc:
+        raise CliError(str(exc)) from None
+    url = f"http://{host}:{port}/dashboard/"
+    with write_session(engine) as session:
+        load_survey_versions(session, definitions)
+        if demo_exists(session):
+            if not reset:
+                session.commit()
+                typer.echo(
+                    f"The demo unit {DEMO_UNIT} ({DEMO_UNIT_NAME}) exists already; nothing was changed.\n"
+                    f"Log in at {url} as {ADMIN_USER} or {LEADER_USER} with the passwords printed when it "
+                    "was made, or run `survey-server demo --reset` to make it again with new passwords."
+                )
+                return
+            remove_demo(session)
+        session.commit()
+    password = os.environ.get("SURVEY_DEMO_PASSWORD") or None
+    summary = make_demo(engine, settings, admin_password=password, leader_password=password)
+    engine.dispose()
+    typer.echo(
+        f"Demo ready: {summary.unit_name} ({summary.unit_code}) with {summary.officers} officers and "
+        f"{summary.ballots:,} ballots from {summary.first_day:%d/%m/%Y} to {summary.last_day:%d/%m/%Y} "
+        f"({summary.flagged} flagged as misuse)."
+    )
+    typer.echo(f"Dashboard: {url}  (start it with `survey-server serve --host {host} --port {port}`)")
+    typer.echo(f"  administrator: {ADMIN_USER} / {summary.admin_password}")
+    typer.echo(f"  leader:        {LEADER_USER} / {summary.leader_password}  (sees {summary.unit_code})")
+    typer.echo(
+        f"Kiosk: survey-kiosk enrol --server http://{host}:{port} --code {summary.enrolment_code}  "
+        "(one-time code, valid 24 hours)"
+    )
+    month = f"{summary.last_day:%Y-%m}"
+    typer.echo(f"Report: survey-server report {summary.unit_code} --period {month} --out bao-cao-{month}.pdf")

@@ -1,0 +1,137 @@
+"""Reports from the server's database: figures via `queries.indices_for`, names and comments from tables.
+
+>>> with read_session(engine) as session:
+...     pdf = build_report(session, "XA-DEMO", "2024-Q3", "pdf", min_sample=30)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from sync_server import queries
+from sync_server.models import Response, Staff, Unit
+from sync_server.reports.build import assemble_report, render
+from sync_server.reports.content import Comment, Labels, ReportData, StaffInfo, UnitInfo
+from sync_server.reports.periods import ReportPeriod, parse_period
+
+__all__ = ["build_report", "report_data_for"]
+
+_NO_LABELS = Labels(groups={}, group_items={}, items={}, options={})
+
+
+def _unit_info(session: Session, unit: Unit) -> UnitInfo:
+    parent = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
+    return UnitInfo(unit.code, unit.name, parent.name if parent else None, unit.timezone)
+
+
+def _staff(session: Session, unit_ids: set[int]) -> dict[str, StaffInfo]:
+    query = select(Staff).where(col(Staff.unit_id).in_(unit_ids)).order_by(col(Staff.active).desc())
+    found: dict[str, StaffInfo] = {}
+    for s in session.execute(query).scalars():
+        # Active officers win over deactivated ones with a reused id.
+        found.setdefault(s.id, StaffInfo(s.id, s.name, s.title, s.counter))
+    return found
+
+
+def _comments(
+    session: Session, unit_ids: set[int], period: ReportPeriod, staff: Mapping[str, StaffInfo], limit: int
+) -> tuple[list[Comment], int, int]:
+    where = (
+        col(Response.unit_id).in_(unit_ids),
+        col(Response.bucket_day) >= period.start,
+        col(Response.bucket_day) <= period.end,
+        col(Response.misuse).is_(False),
+    )
+    comment_count = session.execute(
+        select(func.count()).select_from(Response).where(*where, col(Response.has_comment).is_(True))
+    ).scalar_one()
+    contact_count = session.execute(
+        select(func.count()).select_from(Response).where(*where, col(Response.contact_phone).is_not(None))
+    ).scalar_one()
+    recent = session.execute(
+        select(col(Response.bucket_day), col(Response.staff_id), col(Response.comment))
+        .where(*where, col(Response.has_comment).is_(True))
+        .order_by(col(Response.submitted_at).desc())
+        .limit(limit)
+    ).all()
+    comments = [
+        Comment(day, staff[sid].name if sid in staff else None, text)
+        for day, sid, text in recent
+        if text and text.strip()
+    ]
+    return comments, int(comment_count), int(contact_count)
+
+
+def report_data_for(
+    session: Session,
+    unit_code: str,
+    period: ReportPeriod,
+    *,
+    min_sample: int,
+    issued_on: dt.date | None = None,
+    max_comments: int = 10,
+) -> ReportData:
+    """Everything a report shows for a unit (and its child units) over a period.
+
+    Raises queries.UnknownUnit for an unknown code.
+    """
+    unit = queries.unit_by_code(session, unit_code)
+    assert unit.id is not None
+    info = _unit_info(session, unit)
+    survey = queries.current_survey(session, unit)
+    labels = Labels.from_survey(survey) if survey is not None else _NO_LABELS
+    unit_ids = queries.subtree(session, [unit.id])
+    staff = _staff(session, unit_ids)
+    comments, comment_count, contact_count = _comments(session, unit_ids, period, staff, max_comments)
+
+    def indices(start: dt.date, end: dt.date, by: str, per: str) -> Mapping[str, Any]:
+        return queries.indices_for(session, unit.code, start, end, by=by, period=per, min_sample=min_sample)
+
+    data = assemble_report(
+        info,
+        period,
+        indices,
+        labels,
+        min_sample=min_sample,
+        staff=staff,
+        comments=comments,
+        comment_count=comment_count,
+        contact_count=contact_count,
+        issued_on=issued_on or dt.datetime.now(ZoneInfo(unit.timezone)).date(),
+    )
+    children = session.execute(
+        select(Unit).where(col(Unit.parent_id) == unit.id).order_by(col(Unit.code))
+    ).scalars()
+    child_rows: list[tuple[UnitInfo, Mapping[str, Any] | None]] = []
+    for child in children:
+        body = queries.indices_for(session, child.code, period.start, period.end, min_sample=min_sample)
+        rows = body.get("rows") or []
+        child_rows.append(
+            (UnitInfo(child.code, child.name, unit.name, child.timezone), rows[0] if rows else None)
+        )
+    return replace(data, children=child_rows) if child_rows else data
+
+
+def build_report(
+    session: Session,
+    unit_code: str,
+    period_key: str,
+    fmt: str,
+    *,
+    min_sample: int,
+    issued_on: dt.date | None = None,
+) -> bytes:
+    """A unit's report for a period ("2024-09", "2024-Q3", "2024-H2", "2024") as xlsx, docx or pdf bytes.
+
+    Raises PeriodError, queries.UnknownUnit or ValueError (unknown format).
+    """
+    period = parse_period(period_key)
+    data = report_data_for(session, unit_code, period, min_sample=min_sample, issued_on=issued_on)
+    return render(data, fmt)
