@@ -128,3 +128,51 @@ def test_every_acknowledged_tap_survives_a_kill_in_a_tap_storm(tmp_path: Path, k
     assert process.wait(timeout=60) == 0
     with KioskStore(home / "kiosk.db") as store:
         assert store.counts_by_status()["pending"] == len(ballots) + 1
+
+
+def test_the_real_app_killed_right_after_a_tap_keeps_the_ballot(tmp_path: Path) -> None:
+    pytest.importorskip("kivy")
+    home = tmp_path / "home"
+    command = [sys.executable, "-m", "kiosk.cli", "run", "--autopilot", "3", "--seed", "4", "--speed", "8"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "SURVEY_KIOSK_HOME": str(home), "SURVEY_KIOSK_TRACE_TAPS": "1"},
+    )
+    assert process.stdout is not None
+    answered: list[str] = []
+    ballot_id = None
+    try:
+        for line in process.stdout:
+            words = line.split()
+            if words[:1] != ["stored"] or words[2] in ("start", "staff", "comment", "flags", "finish"):
+                continue
+            ballot_id = words[1]
+            answered.append(words[2])
+            if len(answered) == 2:  # tong_the and one detail item, mid-ballot
+                _kill(process)
+                break
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert ballot_id is not None and answered[0] == "tong_the", "the app never stored a tap"
+    with KioskStore(home / "kiosk.db") as store:
+        ballot = store.ballot(ballot_id)
+        assert ballot is not None and ballot["status"] == "open"
+        assert set(answered) <= set(ballot["answers"])
+    # The restarted app recovers it as complete, then carries on with seq 2.
+    done = subprocess.run(
+        [*command[:5], "1", "--speed", "20"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SURVEY_KIOSK_HOME": str(home)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with KioskStore(home / "kiosk.db") as store:
+        batch = store.pending_batch(10)
+    assert [b["seq"] for b in batch] == [1, 2]
+    assert batch[0]["id"] == ballot_id and set(answered) <= set(batch[0]["answers"])
