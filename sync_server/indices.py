@@ -154,7 +154,7 @@ def round_half_up(x: int | float | Fraction | Decimal, digits: int) -> float:
     return sign * whole / 10**digits + 0.0
 
 
-def _wilson_exact(k: int, n: int) -> list[float]:
+def _wilson_interval(k: int, n: int) -> list[float]:
     p = k / n
     z2 = Z95 * Z95
     denom = 1 + z2 / n
@@ -173,7 +173,7 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     """
     if n <= 0 or k < 0 or k > n:
         raise ValueError(f"Wilson interval needs 0 <= k <= n and n > 0, got k={k}, n={n}")
-    lo, hi = _wilson_exact(k, n)
+    lo, hi = _wilson_interval(k, n)
     return lo, hi
 
 
@@ -418,9 +418,23 @@ class Tallies:
         ``Tallies.from_rows([("2024-09", "cb01", "tong_the", "5", 12)], [("2024-09", "cb01", 12)])``
         """
         b = _Builder()
+        cells, index = b.cells, b.index
+        # The server feeds a province's year through here (millions of rows): method calls only on
+        # the first sight of a cell or an answer kind.
         for month, staff_id, question_id, value, count in answer_rows:
-            if count:
-                b.add(b.counts(month, staff_id), b.lane((question_id, value)), _count(count, "a tally count"))
+            if (type(count) is not int or count <= 0) and _count(count, "a tally count") == 0:
+                continue
+            slot = (question_id, value)
+            lane = index.get(slot)
+            if lane is None:
+                lane = b.lane(slot)
+            counts = cells.get((month, staff_id))
+            if counts is None:
+                counts = b.counts(month, staff_id)
+            if lane < len(counts):
+                counts[lane] += count
+            else:
+                b.add(counts, lane, count)
         for month, staff_id, ballots in ballot_rows:
             b.add(b.counts(month, staff_id), 0, _count(ballots, "a ballot count"))
         return b.build()
@@ -742,7 +756,7 @@ def _figures(plan: _Plan, c: list[int], key: str | None, min_sample: int) -> Row
         sat_index = (2000 * s_o + n_o) // (2 * n_o) / 10
         total = ones[o] + 2 * twos[o] + 3 * threes[o] + 4 * fours[o] + 5 * fives[o]
         mean_score = (200 * total + n_o) // (2 * n_o) / 100
-        ci95 = _wilson_exact(s_o, n_o)
+        ci95 = _wilson_interval(s_o, n_o)
 
     groups: dict[str, float | None] = {}
     gfigs: list[float | None] = []

@@ -446,7 +446,11 @@ def test_rows_round_trip_through_from_rows() -> None:
 
 def test_from_rows_adds_repeated_keys() -> None:
     tallies = ix.Tallies.from_rows(
-        [("2024-09", None, "tong_the", "5", 2), ("2024-09", None, "tong_the", "5", 3)],
+        [
+            ("2024-09", None, "tong_the", "5", 2),
+            ("2024-09", None, "tong_the", "5", 3),
+            ("2024-09", None, "tong_the", "1", 0),  # a row left at 0 after an unflagging
+        ],
         [("2024-09", None, 2), ("2024-09", None, 3)],
     )
     assert list(tallies.answer_rows()) == [("2024-09", None, "tong_the", "5", 5)]
@@ -581,6 +585,8 @@ def test_answers_to_unknown_questions_are_not_tallied() -> None:
         (lambda: ix.tally_ballots([], SURVEY, tz="Asia/Hanoi_Nowhere"), "unknown time zone"),
         (lambda: ix.Tallies.from_rows([("2024-9", None, "tong_the", "5", 1)], []), "look like '2024-09'"),
         (lambda: ix.Tallies.from_rows([("2024-09", None, "tong_the", "5", -1)], []), "non-negative"),
+        (lambda: ix.Tallies.from_rows([("2024-09", None, "tong_the", "5", True)], []), "non-negative"),
+        (lambda: ix.Tallies.from_rows([("2024-09", None, "tong_the", "5", "3")], []), "non-negative"),  # type: ignore[list-item]
         (
             lambda: ix.Tallies.from_rows([], [("2024-09", 7, 1)]),  # type: ignore[list-item]
             "staff id",
