@@ -173,3 +173,14 @@ def test_every_command_answers_help_with_its_options(name: str) -> None:
     expected = LISTED.get(name, frozenset()) | (SECTIONS[name].options if name in SECTIONS else frozenset())
     missing = {option for option in expected if option not in result.stdout}
     assert not missing, f"`{name} --help` does not show {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(SECTIONS))
+def test_every_option_in_help_is_documented(name: str) -> None:
+    result = run_help(name)
+    if result.returncode != 0:
+        pytest.skip(f"`{name} --help` failed; test_every_command_answers_help_with_its_options says why")
+    section = SECTIONS[name]
+    offered = set(OPTION.findall(result.stdout)) - {"--help"}
+    missing = offered - section.options - set(OPTION.findall(section.body))
+    assert not missing, f"docs/commands.md does not explain {sorted(missing)} of `{name}`"
