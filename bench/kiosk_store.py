@@ -146,7 +146,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         raw = RawCommit(folder / "raw.db")
-        print("first tap = start_ballot + record_answer(tong_the): two commits, as the UI does it")
+        print("first tap = start_ballot(answers={'tong_the': …}): one commit")
         print("raw commit = a one-row UPDATE (WAL, synchronous=FULL) taken between the store's taps")
         with KioskStore(folder / "empty.db") as store:
             report("empty store", run_ballots(store, args.ballots, raw))

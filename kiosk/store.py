@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -223,19 +223,37 @@ class KioskStore:
         staff_id: str | None,
         lang: str,
         now: datetime | None = None,
+        answers: Mapping[str, Any] | None = None,
     ) -> str:
-        """Create an open ballot at the citizen's first tap; returns its uuid7 id (seq is the next one)."""
+        """Create an open ballot at the citizen's first tap; returns its uuid7 id (seq is the next one).
+
+        `answers` (e.g. {"tong_the": 5}) are stored in the same commit, so the first tap costs one fsync.
+        """
         moment = _moment(now)
         ballot_id = str(uuid7(int(moment.timestamp() * 1000)))
+        first = json.loads(json.dumps(dict(answers or {}), ensure_ascii=False))
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "INSERT INTO ballots (id, survey_id, survey_version, staff_id, lang, started_at, updated_ts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (ballot_id, survey_id, survey_version, staff_id, lang, _rfc3339(moment), moment.timestamp()),
+                "INSERT INTO ballots (id, survey_id, survey_version, staff_id, lang, started_at, updated_ts,"
+                " answers, complete) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ballot_id,
+                    survey_id,
+                    survey_version,
+                    staff_id,
+                    lang,
+                    _rfc3339(moment),
+                    moment.timestamp(),
+                    json.dumps(first, ensure_ascii=False),
+                    int(first.get(OVERALL_ID) is not None),
+                ),
             )
+            for question_id, value in first.items():
+                if value is not None:
+                    self._count(conn, survey_id, question_id, 1)
 
-        self._write(write, ballot_id, "start")
+        self._write(write, ballot_id, "start", *first)
         return ballot_id
 
     def record_answer(self, ballot_id: str, question_id: str, value: Any) -> None:
@@ -489,15 +507,15 @@ class KioskStore:
     # internals
 
     def _write(
-        self, body: Callable[[sqlite3.Connection], None], ballot_id: str | None, what: str | None
+        self, body: Callable[[sqlite3.Connection], None], ballot_id: str | None, *what: str | None
     ) -> None:
         with self._lock, self._transaction() as conn:
             body(conn)
         self._commits += 1
         if self._commits % _CHECKPOINT_EVERY == 0:
             self._request_checkpoint()
-        if self.trace is not None and ballot_id is not None and what is not None:
-            self.trace.write(f"stored {ballot_id or '-'} {what}\n")
+        if self.trace is not None and ballot_id is not None:
+            self.trace.write("".join(f"stored {ballot_id} {item}\n" for item in what if item is not None))
             self.trace.flush()
 
     def _request_checkpoint(self) -> None:

@@ -324,3 +324,20 @@ def test_many_commits_with_background_checkpoints_lose_nothing(db: Path) -> None
     assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
     with sqlite3.connect(db) as other:
         assert other.execute("SELECT count(*) FROM ballots WHERE status = 'pending'").fetchone()[0] == 100
+
+
+def test_the_first_tap_can_start_the_ballot_with_its_answer_in_one_commit(db: Path) -> None:
+    import io
+
+    trace = io.StringIO()
+    with KioskStore(db, trace=trace) as store:
+        ballot_id = store.start_ballot(**SURVEY, staff_id="nv02", lang="vi", answers={"tong_the": 4})
+        ballot = store.ballot(ballot_id)
+        assert ballot is not None and ballot["answers"] == {"tong_the": 4} and ballot["complete"]
+        assert store.answer_counts(SURVEY["survey_id"]) == {"tong_the": 1}
+        assert store.abandon_ballot(ballot_id) == "kept"
+    assert trace.getvalue().splitlines() == [
+        f"stored {ballot_id} start",
+        f"stored {ballot_id} tong_the",
+        f"stored {ballot_id} abandon",
+    ]
