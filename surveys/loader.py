@@ -271,13 +271,16 @@ def parse_survey_toml(raw: bytes, file: str) -> Survey:
     return _validate(data, file, _LineMap(text), in_file=True)
 
 
-def parse_survey(data: Mapping[str, Any], source: str) -> Survey:
+def parse_survey(data: Mapping[str, Any], source: str, *, strict: bool = True) -> Survey:
     """Validate the JSON shape of survey-format.md (e.g. a device's config); `source` names it in errors.
+
+    With `strict=False` unknown keys are ignored instead of refused: the sync protocol may add fields,
+    and a device should still read a newer server's survey. Every other rule holds.
 
     >>> parse_survey(survey.to_json(), source="config") == survey
     True
     """
-    return _validate(data, source, None, in_file=False)
+    return _validate(data, source, None, in_file=False, strict=strict)
 
 
 def load_surveys(folder: str | Path) -> list[Survey]:
@@ -352,9 +355,10 @@ def _nfc(value: str) -> str:
 class _Checker:
     """Collects every problem of one definition, each with its line when the file is known."""
 
-    def __init__(self, source: str, lines: _LineMap | None) -> None:
+    def __init__(self, source: str, lines: _LineMap | None, strict: bool = True) -> None:
         self.source = source
         self.lines = lines
+        self.strict = strict
         self.errors: list[SurveyError] = []
 
     def add(self, path: Path_, id: str | None, message: str) -> None:
@@ -365,6 +369,8 @@ class _Checker:
         self, value: Mapping[Any, Any], allowed: Sequence[str], path: Path_, id: str | None, who: str
     ) -> None:
         """Report keys that are not in `allowed`, with a hint for a likely typo."""
+        if not self.strict:
+            return
         for key in value:
             if isinstance(key, str) and key in allowed:
                 continue
@@ -377,7 +383,10 @@ class _Checker:
     def misplaced(self, path: Path_, name: object) -> str | None:
         """A hint for a top-level key inside a table: in TOML, keys below a [table] header belong to it."""
         if path and name in _FILE_KEYS and self.lines is not None:
-            return f"'{name}' belongs at the top of the file, above the first [table] header"
+            return (
+                f"keys below a [table] header belong to it: move '{name}' above the first header,"
+                " or add the header it belongs under"
+            )
         return None
 
     def text(self, value: object, path: Path_, id: str | None, who: str, what: str) -> Text | None:
@@ -441,8 +450,10 @@ class _Checker:
         return False
 
 
-def _validate(data: object, source: str, lines: _LineMap | None, *, in_file: bool) -> Survey:
-    check = _Checker(source, lines)
+def _validate(
+    data: object, source: str, lines: _LineMap | None, *, in_file: bool, strict: bool = True
+) -> Survey:
+    check = _Checker(source, lines, strict)
     survey = _build(check, data, in_file=in_file)
     if check.errors or survey is None:
         errors = sorted(check.errors, key=lambda e: (e.line is None, e.line or 0))

@@ -108,3 +108,16 @@ def test_survey_is_immutable() -> None:
         SURVEY.version = "x"  # type: ignore[misc]
     assert isinstance(SURVEY.questions, tuple) and isinstance(SURVEY.question("nam_khong").options, tuple)
     assert hash(SURVEY.question("xin_chao")) == hash(SURVEY.question("xin_chao"))
+
+
+def test_lenient_parsing_ignores_fields_a_newer_server_adds() -> None:
+    data = shape()
+    data["description"] = {"vi": "Mô tả", "en": "Description"}
+    data["questions"][1]["short"] = {"vi": "Xin chào", "en": "Hello"}
+    data["questions"][1]["text"]["fr"] = "Bonjour"
+    assert "unknown key 'description'" in error_for(data).message
+    survey = parse_survey(data, source="config", strict=False)
+    assert survey.content_hash == SURVEY.content_hash
+    del data["questions"][1]["text"]["en"]
+    with pytest.raises(SurveyError, match="text has no 'en'"):
+        parse_survey(data, source="config", strict=False)

@@ -199,4 +199,4 @@ questions = [
     )
     error = error_for(text)
     assert (error.line, error.id) == (line_of(text, "questions = ["), None)
-    assert "'questions' belongs at the top of the file, above the first [table] header" in error.message
+    assert "move 'questions' above the first header, or add the header it belongs under" in error.message
