@@ -24,3 +24,13 @@ def api(server_db_url: str, tmp_path: Path) -> Iterator[Api]:
     with TestClient(app) as client:
         yield Api(client=client, engine=engine, settings=settings, survey=survey, tmp=tmp_path)
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id with small cost parameters: the same code path, milliseconds instead of seconds."""
+    from argon2 import PasswordHasher
+
+    from sync_server import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
