@@ -669,7 +669,7 @@ def _compile(survey: SurveyLike, slots: Sequence[Slot]) -> _Plan:
             )
             for q in checklists
         ),
-        overall=number.get(OVERALL, -1) if OVERALL in [q.id for q in ratings] else -1,
+        overall=next((i for i, q in enumerate(ratings) if q.id == OVERALL), -1),
         groups=tuple((g.id, _picker(m)) for g, m in zip(survey.groups, members, strict=True)),
         group_members=tuple(members),
         friendly=_picker(friendly),
