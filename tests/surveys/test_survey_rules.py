@@ -217,8 +217,10 @@ def test_exactly_one_tong_the_exists(tmp_path: Path) -> None:
     text = edit(DEFAULT, 'id = "tong_the"', 'id = "tong_quat"')
     error = fail(tmp_path, text)
     # The rename also leaves a required detail question; the missing tong_the is what counts.
-    messages = [e.message for e in error.errors]
-    assert any("has no 'tong_the' question" in m for m in messages), messages
+    missing = [e for e in error.errors if "has no 'tong_the' question" in e.message]
+    assert len(missing) == 1, [str(e) for e in error.errors]
+    assert missing[0].file == error.file
+    expect(missing[0], line_of(text, "[[questions]]"), None, "the overall rating5 question")
     text = edit(DEFAULT, 'id = "pakn_de_dang"', 'id = "tong_the"')
     expect(fail(tmp_path, text), line_of(text, 'id = "tong_the"', 2), "tong_the", "used twice")
 
