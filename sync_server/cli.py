@@ -25,6 +25,7 @@ from sync_server.admin import (
 )
 from sync_server.db import make_engine, write_session
 from sync_server.demo import demo_command
+from sync_server.jobs import NightlyScheduler, nightly_command
 from sync_server.migrations import current_revision, head_revision, upgrade
 from sync_server.models import utcnow
 from sync_server.reports.command import report_command
@@ -51,6 +52,7 @@ app.add_typer(device_app, name="device")
 app.add_typer(surveys_app, name="surveys")
 app.command("report")(report_command)
 app.command("demo")(demo_command)
+app.command("nightly")(nightly_command)
 
 
 class CliError(Exception):
@@ -203,7 +205,13 @@ def serve(
     settings = _settings()
     engine = open_engine(settings)
     application = create_app(settings, engine=engine)
-    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+    # Every serve process schedules the nightly job; the job's lock lets exactly one of them run it.
+    nightly = NightlyScheduler(engine, settings)
+    nightly.start()
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+    finally:
+        nightly.shutdown()
 
 
 @surveys_app.command("check")

@@ -42,6 +42,7 @@ __all__ = [
     "expire_enrolment_codes",
     "gap_report",
     "last_report",
+    "nightly_command",
     "nightly_lock",
     "register_nightly_hook",
     "run_nightly",
@@ -324,3 +325,44 @@ class NightlyScheduler:
             run_nightly(self.engine, self.settings)
         except Exception:  # the server keeps serving; tomorrow's run tries again
             log.exception("nightly job failed")
+
+
+# --- `survey-server nightly` ----------------------------------------------------------------------
+
+
+def nightly_command() -> None:
+    """Run the nightly job once now (for cron); does nothing if another server process is running it."""
+    import typer
+
+    from sync_server.cli import open_engine
+
+    settings = Settings.from_env()
+    engine = open_engine(settings)
+    try:
+        report = run_nightly(engine, settings)
+    finally:
+        engine.dispose()
+    if report is None:
+        typer.echo("Another server process is running the nightly job; nothing done.")
+        return
+    gaps = report.get("gaps") or []
+    clock = report.get("clock") or []
+    typer.echo(f"Expired enrolment codes deleted: {report.get('expired_codes', 0)}")
+    typer.echo(f"Devices with missing ballots: {len(gaps)}")
+    for gap in gaps[:MAX_RANGES_SHOWN]:
+        spans = ", ".join(f"{lo}–{hi}" if lo != hi else str(lo) for lo, hi in gap["ranges"])
+        typer.echo(
+            f"  {gap['unit']} {gap['device_name'] or gap['device_id']}: {gap['missing']} missing ({spans})"
+        )
+    typer.echo(f"Devices with clock problems: {len(clock)}")
+    for item in clock[:MAX_RANGES_SHOWN]:
+        offset = item["clock_offset_s"]
+        shown = f"{offset:+.0f} s" if offset is not None else "unknown"
+        typer.echo(
+            f"  {item['unit']} {item['device_name'] or item['device_id']}: offset {shown},"
+            f" {item['clock_suspect_ballots']} clock-suspect ballots"
+        )
+    for name, error in (report.get("errors") or {}).items():
+        typer.echo(f"Step {name} failed: {error}", err=True)
+    if report.get("errors"):
+        raise typer.Exit(1)
