@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,73 @@ def test_the_real_app_killed_right_after_a_tap_keeps_the_ballot(tmp_path: Path) 
         batch = store.pending_batch(10)
     assert [b["seq"] for b in batch] == [1, 2]
     assert batch[0]["id"] == ballot_id and set(answered) <= set(batch[0]["answers"])
+
+
+def test_the_real_app_on_a_full_store_shows_the_fault_and_loses_nothing(tmp_path: Path) -> None:
+    pytest.importorskip("kivy")
+    home = tmp_path / "home"
+    with KioskStore(home / "kiosk.db", max_db_mb=0.2) as store:  # the card is nearly full
+        kept = []
+        try:
+            while True:
+                ballot_id = store.start_ballot(
+                    survey_id="chinh-quyen-than-thien",
+                    survey_version="2024.1",
+                    staff_id=None,
+                    lang="vi",
+                    answers={"tong_the": 5},
+                )
+                store.set_comment(ballot_id, "Ý kiến " * 60, None)
+                store.finish_ballot(ballot_id)
+                kept.append(ballot_id)
+        except Exception:  # StoreUnavailable: full
+            pass
+        assert len(kept) > 10
+    shots = tmp_path / "shots"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "run",
+            "--autopilot",
+            "2",
+            "--speed",
+            "8",
+            "--screenshots",
+            str(shots),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={
+            **os.environ,
+            "SURVEY_KIOSK_HOME": str(home),
+            "SURVEY_KIOSK_TRACE": "1",
+            "SURVEY_KIOSK_MAX_DB_MB": "0.2",
+        },
+    )
+    assert process.stdout is not None
+    shown = []
+    try:
+        for line in process.stdout:
+            if line.startswith("FRAME "):
+                shown.append(line.split()[1])
+                if shown[-1].startswith("fault"):
+                    break
+        # The PNG of the calm message is written just after its FRAME line.
+        deadline = time.monotonic() + 30
+        while not list(shots.glob("*fault*.png")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        process.wait()
+    assert shown and shown[-1].startswith("fault"), shown
+    assert list(shots.glob("*fault*.png")), sorted(p.name for p in shots.iterdir())
+    with KioskStore(home / "kiosk.db") as store:
+        store.recover_open_ballots()
+        pending = store.pending_batch(100_000)
+    # Every earlier ballot is intact; a citizen's tong_the that fitted before the fault is kept too.
+    assert [b["id"] for b in pending[: len(kept)]] == kept
+    assert len(pending) - len(kept) in (0, 1)
+    assert all(b["answers"]["tong_the"] in range(1, 6) for b in pending)
