@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-__all__ = ["Bar", "TrendPoint", "bars_svg", "trend_svg"]
+__all__ = ["Bar", "TrendPoint", "bars_html", "trend_svg"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class TrendPoint:
 
 @dataclass(frozen=True)
 class Bar:
-    """One horizontal bar: a label and a percentage or None (no data)."""
+    """One horizontal bar: a label, a percentage or None (no data), and the value as shown."""
 
     label: str
     value: float | None
@@ -59,8 +59,8 @@ def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[f
 
 def trend_svg(points: Sequence[TrendPoint], *, title: str, no_data: str = "—") -> Markup:
     """A line of the satisfaction index per period with its 95 % interval as a band (y axis 0–100)."""
-    width, height = 680, 260
-    left, right, top, bottom = 40, 12, 14, 34
+    width, height = 620, 250
+    left, right, top, bottom = 34, 8, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     count = max(len(points), 1)
     step = plot_w / count
@@ -112,10 +112,12 @@ def trend_svg(points: Sequence[TrendPoint], *, title: str, no_data: str = "—")
     for i, p in enumerate(points):
         x = px(i)
         parts.append(
-            f'<text class="axis" x="{x:.1f}" y="{height - bottom + 18}" text-anchor="middle">'
+            f'<text class="axis" x="{x:.1f}" y="{height - bottom + 20}" text-anchor="middle">'
             f"{escape(p.label)}</text>"
         )
         if p.value is None:
+            if not no_data:
+                continue
             parts.append(
                 f'<text class="axis muted" x="{x:.1f}" y="{py(50):.1f}" text-anchor="middle">'
                 f"{escape(no_data)}</text>"
@@ -133,33 +135,20 @@ def trend_svg(points: Sequence[TrendPoint], *, title: str, no_data: str = "—")
     return Markup("".join(parts))
 
 
-def bars_svg(bars: Sequence[Bar], *, title: str, no_data: str = "—") -> Markup:
-    """Horizontal bars on a 0–100 scale, one per label, value printed at the end of the bar."""
-    label_w, bar_w, value_w = 230, 330, 60
-    row_h = 30
-    width = label_w + bar_w + value_w
-    height = max(len(bars), 1) * row_h + 6
-    parts: list[str] = [
-        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
-    for i, bar in enumerate(bars):
-        y = 3 + i * row_h
-        parts.append(f'<text class="label" x="0" y="{y + 19}">{escape(bar.label)}</text>')
-        parts.append(f'<rect class="track" x="{label_w}" y="{y + 6}" width="{bar_w}" height="16" rx="3"/>')
+def bars_html(bars: Sequence[Bar], *, title: str, no_data: str = "—") -> Markup:
+    """Horizontal bars on a 0–100 scale as plain HTML (readable at phone width), value after each bar."""
+    parts = [f'<ul class="bars" aria-label="{escape(title)}">']
+    for bar in bars:
         if bar.value is None:
-            parts.append(
-                f'<text class="value muted" x="{label_w + bar_w + 8}" y="{y + 19}">{escape(no_data)}</text>'
-            )
-            continue
-        w = bar_w * max(0.0, min(bar.value, 100.0)) / 100
-        tone = "good" if bar.value >= 80 else "fair" if bar.value >= 50 else "poor"
-        tip = f"{bar.label}: {_fmt(bar.value)}{(' ' + bar.note) if bar.note else ''}"
+            fill, value, tone = "0", escape(no_data), "none"
+        else:
+            fill = f"{max(0.0, min(bar.value, 100.0)):.1f}"
+            value = escape(bar.note or _fmt(bar.value))
+            tone = "good" if bar.value >= 80 else "fair" if bar.value >= 50 else "poor"
         parts.append(
-            f'<rect class="fill {tone}" x="{label_w}" y="{y + 6}" width="{w:.1f}" height="16" rx="3">'
-            f"<title>{escape(tip)}</title></rect>"
+            f'<li><span class="bar-label">{escape(bar.label)}</span>'
+            f'<span class="bar-track"><span class="bar-fill {tone}" style="width:{fill}%"></span></span>'
+            f'<span class="bar-value">{value}</span></li>'
         )
-        parts.append(f'<text class="value" x="{label_w + bar_w + 8}" y="{y + 19}">{_fmt(bar.value)}</text>')
-    parts.append("</svg>")
+    parts.append("</ul>")
     return Markup("".join(parts))

@@ -28,8 +28,8 @@ from sync_server.security import FailureLimiter, authenticate
 from sync_server.settings import Settings
 
 from . import auth
-from .charts import Bar, TrendPoint, bars_svg, trend_svg
-from .formatting import change_of
+from .charts import Bar, TrendPoint, bars_html, trend_svg
+from .formatting import Fmt, change_of
 from .i18n import translator
 from .models import AlertAck, CommentState
 from .periods import Period, PeriodError, month_keys, parse_period
@@ -352,12 +352,14 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
         trend_rows = figures(page, window, by="period", kind="month")["rows"]
         points = trend_points(page, trend_rows, month_keys(window.date_to, 13))
         survey = survey_of(page)
+        fmt = Fmt(page.lang, page.tz)
         groups = (row or {}).get("groups", {})
         friendly: list[Bar] = []
         sipas: list[Bar] = []
         if survey is not None:
             for g in survey.groups:
-                bar = Bar(g.title.get(page.lang), groups.get(g.id))
+                value = groups.get(g.id)
+                bar = Bar(g.title.get(page.lang), value, fmt.pct(value) if value is not None else "")
                 (friendly if g.friendly else sipas if g.sipas else friendly).append(bar)
         open_alerts, open_total = alerts_query(page, only_open=True, limit=5)
         return render(
@@ -368,10 +370,10 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             row=row,
             changes=changes,
             min_sample=settings.min_sample,
-            trend_svg=trend_svg(points, title=t("overview.trend"), no_data="·"),
+            trend_svg=trend_svg(points, title=t("overview.trend"), no_data=""),
             trend_points=points,
-            friendly_svg=bars_svg(friendly, title=t("overview.groups")),
-            sipas_svg=bars_svg(sipas, title=t("overview.sipas")),
+            friendly_svg=bars_html(friendly, title=t("overview.groups")),
+            sipas_svg=bars_html(sipas, title=t("overview.sipas")),
             open_alerts=[alert_view(page, b, a, survey) for b, a in open_alerts]
             if page.access.sees_ballots
             else [],
@@ -425,6 +427,7 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             return [], []
         items = (row or {}).get("items", {})
         group_titles = {g.id: g.title.get(page.lang) for g in survey.groups}
+        short = Labels.from_survey(survey).items if page.lang == "vi" else {}
         out: list[dict[str, Any]] = []
         violations: list[dict[str, Any]] = []
         for q in survey.questions:
@@ -434,7 +437,8 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             out.append(
                 {
                     "id": q.id,
-                    "text": q.text.get(page.lang),
+                    "text": short.get(q.id) or q.text.get(page.lang),
+                    "full": q.text.get(page.lang),
                     "groups": ", ".join(group_titles.get(g, g) for g in q.groups),
                     "n": it.get("n", 0),
                     "index": it.get("index"),
@@ -506,7 +510,7 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             row=row,
             officer_name=officer_label(page, names, staff_id),
             months=[m for m in reversed(months) if m["n"]],
-            trend_svg=trend_svg(points, title=t("officers.by_month"), no_data="·"),
+            trend_svg=trend_svg(points, title=t("officers.by_month"), no_data=""),
             items=items,
             violations=violations,
         )
