@@ -146,3 +146,22 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     run_help = _kiosk(tmp_path / "home", "run", "--help").stdout
     for option in ("--autopilot", "--seed", "--speed", "--screenshots", "--config", "--fullscreen", "--lang"):
         assert option in run_help
+
+
+def test_run_with_a_roster_autopilots_ballots_and_saves_screenshots(tmp_path: Path) -> None:
+    pytest.importorskip("kivy")
+    roster = tmp_path / "staff.csv"
+    roster.write_text("id,name,title,counter\nnv01,Nguyễn Thị Lan,Công chức,Quầy 1\n", encoding="utf-8")
+    shots = tmp_path / "shots"
+    home = tmp_path / "home"
+    args = ["run", "--autopilot", "2", "--seed", "3", "--speed", "20", "--screenshots", str(shots)]
+    done = _kiosk(home, *args, "--config", str(roster))
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = sorted(p.name for p in shots.glob("*.png"))
+    assert any("staff" in name for name in names), names  # the roster's officer was offered
+    assert any("thanks" in name for name in names)
+    with KioskStore(home / "kiosk.db") as store:
+        assert store.counts_by_status()["pending"] == 2
+        assert all(b["staff_id"] in ("nv01", None) for b in store.pending_batch(10))
+    status = _kiosk(home, "status")
+    assert "  pending:  2" in status.stdout
