@@ -54,6 +54,7 @@ def report_command(
     from sync_server.reports.service import build_report
     from sync_server.settings import Settings
 
+    _check_writable(out)
     chosen = (fmt or out.suffix.lstrip(".")).lower()
     if chosen not in FORMATS:
         raise CliError(f"The format must be one of {', '.join(FORMATS)} (got {chosen or 'none'!r}).")
@@ -61,7 +62,6 @@ def report_command(
         parse_period(period)
     except PeriodError as exc:
         raise CliError(str(exc)[:1].upper() + str(exc)[1:]) from None
-    _check_writable(out)
     try:
         settings = Settings.from_env()
     except ValueError as exc:

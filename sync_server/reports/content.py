@@ -384,7 +384,10 @@ def group_tables(data: ReportData) -> list[Table]:
         numbers: list[list[float | int | None]] = []
         for qid in data.labels.group_items.get(gid, ()):
             item = items.get(qid) or {}
-            body.append([data.labels.item(qid), fmt_int(item.get("n", 0)), fmt_pct(item.get("index"))])
+            label = data.labels.item(qid)
+            if gid == "5_biet" and not label.startswith("Biết"):
+                label = "Biết " + label[:1].lower() + label[1:]  # "xin lỗi" in "5 biết" is "biết xin lỗi"
+            body.append([label, fmt_int(item.get("n", 0)), fmt_pct(item.get("index"))])
             numbers.append([item.get("n", 0), item.get("index")])
         index = (row.get("groups") or {}).get(gid)
         body.append(["Chỉ số nhóm", "", fmt_pct(index)])

@@ -56,14 +56,19 @@ def _comments(
         select(func.count()).select_from(Response).where(*where, col(Response.contact_phone).is_not(None))
     ).scalar_one()
     recent = session.execute(
-        select(col(Response.bucket_day), col(Response.staff_id), col(Response.comment))
+        select(col(Response.bucket_day), col(Response.staff_id), col(Response.comment), col(Response.answers))
         .where(*where, col(Response.has_comment).is_(True))
         .order_by(col(Response.submitted_at).desc())
-        .limit(limit)
+        .limit(50 * limit)
     ).all()
+    # The unhappy comments are the ones a leader must act on: they come first, then the latest others.
+    unhappy = [r for r in recent if (r[3] or {}).get("tong_the") in (1, 2)]
+    chosen = unhappy[: (limit + 1) // 2]
+    chosen += [r for r in recent if r not in chosen][: limit - len(chosen)]
+    chosen.sort(key=lambda r: r[0], reverse=True)
     comments = [
         Comment(day, staff[sid].name if sid in staff else None, text)
-        for day, sid, text in recent
+        for day, sid, text, _answers in chosen
         if text and text.strip()
     ]
     return comments, int(comment_count), int(contact_count)

@@ -1,0 +1,147 @@
+"""`survey-server demo` as a real process: a believable commune whose tallies equal its raw ballots."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from sync_server import indices as ix
+from sync_server import queries
+from sync_server.db import make_engine
+from sync_server.models import Device, Response, Staff, Unit, User
+from sync_server.security import verify_password
+
+BIN = Path(sys.executable).parent / "survey-server"
+
+
+def _env(home: Path, password: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
+    env.update(SURVEY_DATABASE_URL=f"sqlite:///{home / 'server.db'}", SURVEY_DATA_DIR=str(home / "data"))
+    if password:
+        env["SURVEY_DEMO_PASSWORD"] = password
+    return env
+
+
+def _demo(home: Path, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), "demo", *args],
+        cwd=home,
+        env=_env(home, password),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    home = tmp_path_factory.mktemp("demo")
+    done = _demo(home)
+    assert done.returncode == 0, done.stderr
+    return home, done.stdout
+
+
+def _session(home: Path) -> Session:
+    return Session(make_engine(f"sqlite:///{home / 'server.db'}"))
+
+
+def _password(stdout: str, user: str) -> str:
+    line = next(x for x in stdout.splitlines() if f" {user} / " in x)
+    return line.split(" / ", 1)[1].split()[0]
+
+
+def test_prints_where_and_how_to_log_in(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    assert "http://127.0.0.1:8000/dashboard/" in out
+    assert "survey-kiosk enrol --server http://127.0.0.1:8000 --code " in out
+    with _session(home) as s:
+        admin = s.execute(select(User).where(col(User.username) == "admin")).scalars().one()
+        leader = s.execute(select(User).where(col(User.username) == "lanhdao")).scalars().one()
+        unit = queries.unit_by_code(s, "XA-DEMO")
+        assert admin.role == "admin" and verify_password(admin.password_hash, _password(out, "admin"))
+        assert leader.role == "leader" and leader.unit_id == unit.id
+        assert verify_password(leader.password_hash, _password(out, "lanhdao"))
+
+
+def test_a_commune_with_officers_photos_and_a_kiosk(demo: tuple[Path, str]) -> None:
+    home, _ = demo
+    with _session(home) as s:
+        unit = queries.unit_by_code(s, "XA-DEMO")
+        parent = s.get(Unit, unit.parent_id)
+        assert unit.name == "Xã Hòa Bình" and parent is not None and parent.name == "Tỉnh Bình Minh"
+        staff = s.execute(select(Staff).where(col(Staff.unit_id) == unit.id)).scalars().all()
+        assert 8 <= len(staff) <= 10 and all(x.active and x.title and x.counter for x in staff)
+        assert "Nguyễn Thị Hằng" in {x.name for x in staff}
+        for officer in staff:
+            assert officer.photo_path
+            photo = Image.open(io.BytesIO((home / "data" / "photos" / officer.photo_path).read_bytes()))
+            assert photo.format == "PNG" and photo.size[0] >= 256
+        devices = s.execute(select(Device).where(col(Device.unit_id) == unit.id)).scalars().all()
+        assert len(devices) == 1 and not devices[0].revoked
+
+
+def test_thirteen_months_of_realistic_ballots(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    with _session(home) as s:
+        rows = s.execute(select(Response)).scalars().all()
+    assert f"{len(rows):,} ballots" in out
+    months = sorted({r.bucket_month for r in rows})
+    today = date.today()
+    assert len(months) == 13 and months[-1] == f"{today - timedelta(days=1):%Y-%m}"
+    overall = Counter(r.answers["tong_the"] for r in rows)
+    assert overall[1] > 0 and overall[5] > overall[2], "some 'Rất không hài lòng', mostly happy"
+    assert sum(1 for r in rows if r.answers.get("nam_khong")) > 0, "some '5 không' violations"
+    assert sum(1 for r in rows if r.comment) > 50
+    assert 0 < sum(1 for r in rows if r.contact_phone) < sum(1 for r in rows if r.comment)
+    assert sum(1 for r in rows if len(r.answers) <= 2) > len(rows) / 2, "most ballots are short"
+    assert any(r.misuse for r in rows) and sum(r.misuse for r in rows) < 100
+    per_staff = Counter(r.staff_id for r in rows)
+    assert per_staff["cb09"] < per_staff["cb01"] / 5, "one new officer with few ballots"
+    by_month = Counter(r.bucket_month for r in rows)
+    assert min(by_month[m] for m in months[1:-1]) > 150
+
+
+def test_tallies_equal_the_raw_ballots(demo: tuple[Path, str]) -> None:
+    home, _ = demo
+    with _session(home) as s:
+        unit = queries.unit_by_code(s, "XA-DEMO")
+        survey = queries.current_survey(s, unit)
+        assert survey is not None
+        rows = s.execute(select(Response)).scalars().all()
+        first = min(r.bucket_day for r in rows)
+        last = max(r.bucket_day for r in rows)
+        stored = queries.indices_for(s, "XA-DEMO", first, last, by="staff")
+        by_period = queries.indices_for(s, "XA-DEMO", first, last, by="period", period="quarter")
+    ballots = [
+        ix.Ballot(r.submitted_at, r.received_at, r.clock_suspect, r.staff_id, r.answers, r.misuse)
+        for r in rows
+    ]
+    tallies = ix.tally_ballots(ballots, survey, unit.timezone)
+    assert stored["rows"] == ix.compute_rows(tallies, survey, by="staff")
+    assert by_period["rows"] == ix.compute_rows(tallies, survey, by="period", period="quarter")
+
+
+def test_running_again_keeps_the_demo_and_reset_rebuilds_it(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    with _session(home) as s:
+        before = len(s.execute(select(col(Response.id))).all())
+    again = _demo(home)
+    assert again.returncode == 0 and "exists already" in again.stdout and "--reset" in again.stdout
+    reset = _demo(home, "--reset", password="mot-mat-khau-moi")
+    assert reset.returncode == 0, reset.stderr
+    with _session(home) as s:
+        assert len(s.execute(select(col(Response.id))).all()) == before  # same seed, same ballots
+        assert len(s.execute(select(Unit).where(col(Unit.code) == "XA-DEMO")).all()) == 1
+        leader = s.execute(select(User).where(col(User.username) == "lanhdao")).scalars().one()
+        assert verify_password(leader.password_hash, "mot-mat-khau-moi")
+        assert not verify_password(leader.password_hash, _password(out, "lanhdao"))
