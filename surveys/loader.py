@@ -789,7 +789,8 @@ class _LineMap:
     """Best-effort line numbers for paths like ("questions", 3, "text", "vi") in a valid TOML text.
 
     Tracks table headers (`[a.b]`, `[[a.b]]` with their array indexes), dotted keys, and the
-    elements of arrays that span lines; a path gets the line of its longest known prefix.
+    elements of arrays that span lines; a path gets the line of its longest known prefix. The text is
+    scanned on the first question only: a good file never pays for it.
     """
 
     _BARE = re.compile(r"[A-Za-z0-9_-]+")
@@ -797,9 +798,12 @@ class _LineMap:
     def __init__(self, text: str) -> None:
         self.lines: dict[Path_, int] = {}
         self._counts: dict[Path_, int] = {}
-        self._scan(text)
+        self._text: str | None = text
 
     def line_of(self, path: Path_) -> int | None:
+        if self._text is not None:
+            text, self._text = self._text, None
+            self._scan(text)
         for end in range(len(path), 0, -1):
             line = self.lines.get(path[:end])
             if line is not None:
