@@ -38,8 +38,7 @@ __all__ = [
 ]
 
 _hasher = PasswordHasher()
-# Verifying against this keeps the time of "no such user" equal to "wrong password".
-_DUMMY_HASH = _hasher.hash("not a real password")
+_dummy_hash: str | None = None
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed by hand
 
 
@@ -60,7 +59,11 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)
+        # Verifying against a dummy keeps the time of "no such user" equal to "wrong password".
+        global _dummy_hash
+        if _dummy_hash is None:
+            _dummy_hash = _hasher.hash("not a real password")
+        verify_password(_dummy_hash, password)
         return None
     return user if verify_password(user.password_hash, password) else None
 
