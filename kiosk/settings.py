@@ -40,6 +40,8 @@ class KioskSettings:
     trace_taps: bool = False
     # Cap on the database size so the kiosk never fills the SD card; None = no cap.
     max_db_mb: float | None = None
+    # Synced ballots are deleted from the device this long after their upload.
+    retention_days: float = 90.0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -54,6 +56,8 @@ class KioskSettings:
             raise SettingsError("cooldown_s must be 0 or more.")
         if self.max_db_mb is not None and not self.max_db_mb > 0:
             raise SettingsError("max_db_mb must be positive.")
+        if not self.retention_days > 0:
+            raise SettingsError("retention_days must be positive.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> KioskSettings:
@@ -74,6 +78,7 @@ class KioskSettings:
             "config_file": Path,
             "trace_taps": _flag,
             "max_db_mb": float,
+            "retention_days": float,
         }
         for name, read in readers.items():
             var = f"SURVEY_KIOSK_{name.upper()}"

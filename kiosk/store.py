@@ -119,6 +119,12 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
+    (
+        # Purging synced ballots past retention reads only the rows it deletes.
+        """
+        CREATE INDEX IF NOT EXISTS ballots_status_synced ON ballots (status, synced_ts)
+        """,
+    ),
 )
 _SCHEMA_VERSION = len(_MIGRATIONS)
 # SQLite's automatic checkpoint runs inside the commit that crosses its threshold, i.e. inside a
@@ -145,9 +151,17 @@ class KioskStore:
     `max_db_mb` caps the file so a runaway never fills the SD card.
     """
 
-    def __init__(self, path: Path, *, trace: TextIO | None = None, max_db_mb: float | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        trace: TextIO | None = None,
+        max_db_mb: float | None = None,
+        retention: timedelta | None = None,
+    ) -> None:
         self.path = Path(path)
         self.trace = trace
+        self.retention = retention
         self.fault: str | None = None
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
@@ -188,11 +202,12 @@ class KioskStore:
 
     @classmethod
     def from_settings(cls, settings: Any, trace: TextIO | None = None) -> KioskStore:
-        """The store for a `KioskSettings`, with its size cap; `trace` used when settings.trace_taps."""
+        """The store for a `KioskSettings`: size cap, retention, and `trace` when settings.trace_taps."""
         import sys
 
         out = (trace or sys.stdout) if settings.trace_taps else None
-        return cls(settings.db_path, trace=out, max_db_mb=settings.max_db_mb)
+        retention = timedelta(days=settings.retention_days)
+        return cls(settings.db_path, trace=out, max_db_mb=settings.max_db_mb, retention=retention)
 
     def close(self) -> None:
         """Close the file (the WAL is checkpointed); safe to call twice."""
@@ -444,7 +459,10 @@ class KioskStore:
         return batch
 
     def mark_results(self, results: Iterable[tuple[str, str, str | None]]) -> None:
-        """Apply the server's per-item results: created/duplicate → synced, conflict, rejected (+ error)."""
+        """Apply the server's per-item results: created/duplicate → synced, conflict, rejected (+ error).
+
+        With a `retention`, synced ballots older than it are purged in the same commit.
+        """
         items = []
         for ballot_id, result, error in results:
             if result not in _RESULT_STATUS:
@@ -459,6 +477,9 @@ class KioskStore:
                 " WHERE id = ? AND status != 'open'",
                 [(status, error, status, stamp, bid) for bid, status, error in items],
             )
+            if self.retention is not None:
+                cutoff = stamp - self.retention.total_seconds()
+                conn.execute("DELETE FROM ballots WHERE status = 'synced' AND synced_ts < ?", (cutoff,))
 
         self._write(write, None, "results")
 

@@ -341,3 +341,17 @@ def test_the_first_tap_can_start_the_ballot_with_its_answer_in_one_commit(db: Pa
         f"stored {ballot_id} tong_the",
         f"stored {ballot_id} abandon",
     ]
+
+
+def test_sync_results_purge_ballots_synced_longer_ago_than_retention(db: Path) -> None:
+    with KioskStore(db, retention=timedelta(days=90)) as store:
+        old, recent = _ballot(store, tong_the=5), _ballot(store, tong_the=4)
+        store.finish_ballot(old)
+        store.finish_ballot(recent)
+        store.mark_results([(old, "created", None)])
+        assert store._conn is not None  # age the first upload by 91 days
+        store._conn.execute("UPDATE ballots SET synced_ts = synced_ts - 91 * 86400 WHERE id = ?", (old,))
+        store.mark_results([(recent, "created", None)])
+        assert store.ballot(old) is None
+        assert store.ballot(recent) is not None
+        assert store.counts_by_status()["synced"] == 1
