@@ -177,9 +177,11 @@ class KioskApp(App):
         from kiosk.ui.widgets import load_kv
 
         load_kv()
-        Builder.load_file(str(_SCREENS_DIR / "common.kv"))
-        for name in _SCREEN_NAMES:
-            Builder.load_file(str(_SCREENS_DIR / f"{name}.kv"))
+        for name in ("common", *_SCREEN_NAMES):
+            path = str(_SCREENS_DIR / f"{name}.kv")
+            # Loading a kv file twice would apply its rules twice (a second App in one process).
+            if path not in Builder.files:
+                Builder.load_file(path)
         self.unit_name = self.config_.unit_name
         self._resize(Window, Window.size)
         Window.bind(size=self._resize, on_request_close=self._on_request_close)
@@ -211,9 +213,20 @@ class KioskApp(App):
         return sm
 
     def on_stop(self) -> None:
+        from kivy.core.window import Window
+
         if self.session is not None:
             # Quitting mid-ballot is like walking away: kept once tong_the is answered.
             self._safe(self._abandon_session, None)
+        for event in (self._idle_event, self._thanks_event, self._notice_event):
+            self._cancel(event)
+        Window.unbind(size=self._resize, on_request_close=self._on_request_close)
+        Window.unbind(on_touch_down=self._on_touch_down, on_touch_up=self._on_touch_up)
+        Window.unbind(on_keyboard=self._on_keyboard)
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.pilot is not None:
+            self.pilot.stop()
 
     def _resize(self, _window: Any, size: tuple[int, int]) -> None:
         was_portrait = self.sz.portrait

@@ -69,11 +69,21 @@ class Autopilot:
         self.taps = 0
         self._last_progress = time.monotonic()
         self._seen = -1
+        self._stopped = False
+        self._event: Any = None
 
     def start(self) -> None:
-        Clock.schedule_once(self._step, self.delay)
+        self._event = Clock.schedule_once(self._step, self.delay)
+
+    def stop(self) -> None:
+        """No more taps."""
+        self._stopped = True
+        if self._event is not None:
+            self._event.cancel()
 
     def _step(self, _dt: float) -> None:
+        if self._stopped:
+            return
         app = self.app
         if app.ballots_finished != self._seen:
             self._seen = app.ballots_finished
@@ -94,7 +104,7 @@ class Autopilot:
         if widget is not None:
             # A scroll_to may have moved the widget: tap it after the layout settles.
             Clock.schedule_once(lambda _dt: self.tap(widget), 0)
-        Clock.schedule_once(self._step, self.delay)
+        self._event = Clock.schedule_once(self._step, self.delay)
 
     def tap(self, widget: Widget) -> None:
         """A real touch at the centre of `widget`."""

@@ -37,6 +37,10 @@ class FrameRecorder:
             self.folder.mkdir(parents=True, exist_ok=True)
         Window.bind(on_flip=self._on_flip)
 
+    def close(self) -> None:
+        """Stop listening to the window."""
+        Window.unbind(on_flip=self._on_flip)
+
     def line(self, text: str) -> None:
         """One trace line on stdout, flushed at once (a test may kill us right after reading it)."""
         if self.trace:

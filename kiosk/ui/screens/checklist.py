@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.widgets import CheckRow
+from kiosk.ui.widgets import CheckRow, scroll_into_view
 
 __all__ = ["ChecklistScreen"]
 
@@ -71,5 +71,5 @@ class ChecklistScreen(KioskScreen):
         if not self.any_ticked and (not rows or rng.random() < 0.7):
             return self.named("none_of_these")
         row = rng.choice(rows)
-        self.ids.scroll.scroll_to(row, padding=10, animate=False)
+        scroll_into_view(self.ids.scroll, row)
         return row

@@ -10,7 +10,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.strings import tr
-from kiosk.ui.widgets import OfficerCard
+from kiosk.ui.widgets import OfficerCard, scroll_into_view
 
 if TYPE_CHECKING:
     from kiosk.config import Officer
@@ -53,5 +53,5 @@ class StaffScreen(KioskScreen):
             return self.named("staff_unknown")
         card = rng.choice(cards)
         # Only a card on screen can be touched; scroll it into view first, as a citizen would.
-        self.ids.scroll.scroll_to(card, padding=10, animate=False)
+        scroll_into_view(self.ids.scroll, card)
         return card

@@ -17,6 +17,7 @@ from kiosk.ui.widgets.controls import (
     NavBar,
     OfficerCard,
     initials,
+    scroll_into_view,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "OfficerCard",
     "initials",
     "load_kv",
+    "scroll_into_view",
 ]
 
 _KV = Path(__file__).with_name("controls.kv")

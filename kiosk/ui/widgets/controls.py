@@ -39,9 +39,27 @@ __all__ = [
     "NavBar",
     "OfficerCard",
     "initials",
+    "scroll_into_view",
 ]
 
 _AVATAR_COLOURS = ("#0F5C63", "#1B4F72", "#5B4A8B", "#7A4B2A", "#2E6B3F", "#8A3B5A", "#3C5A6E")
+
+
+def scroll_into_view(scroll: Any, widget: Any) -> None:
+    """Scroll `widget` into view at once, as a finger would before tapping it (autopilot, tests).
+
+    ScrollView.scroll_to without animation leaves the scroll effect's position stale, and the next
+    touch would snap the list back; re-syncing the effect keeps it where it was put.
+    """
+    scroll.scroll_to(widget, padding=10, animate=False)
+
+    def sync(*_args: Any) -> None:
+        update = getattr(scroll, "_update_effect_bounds", None)
+        if callable(update):
+            update()
+
+    sync()
+    Clock.schedule_once(sync, 0)
 
 
 def initials(name: str) -> str:
