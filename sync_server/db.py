@@ -86,6 +86,18 @@ def _sqlite_datetime(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Remember the last conversion: a batch's rows share `received_at`."""
+    last: list[Any] = [object(), None]
+
+    def converted(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return converted
+
+
 def _converter(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None:
     kind = column.type
     if isinstance(kind, TypeDecorator):
@@ -98,7 +110,7 @@ def _converter(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None
         return lambda v: None if v is None else Json(v)
     if dialect == "sqlite":
         if isinstance(kind, DateTime):
-            return _sqlite_datetime
+            return _memo(_sqlite_datetime)
         if isinstance(kind, Date):
             return lambda v: None if v is None else v.isoformat()
         if isinstance(kind, Boolean):
@@ -121,8 +133,11 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     mark = "?" if dialect == "sqlite" else "%s"
     quoted = ", ".join(f'"{n}"' for n in names)
     sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join(mark for _ in names)})'
-    params = [
-        tuple(row[n] if conv is None else conv(row[n]) for n, conv in zip(names, converters, strict=True))
-        for row in rows
-    ]
+    converted = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
+    params = []
+    for row in rows:
+        values = [row[n] for n in names]
+        for i, conv in converted:
+            values[i] = conv(values[i])
+        params.append(tuple(values))
     session.connection().exec_driver_sql(sql, params)
