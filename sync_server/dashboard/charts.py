@@ -58,7 +58,10 @@ def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[f
 
 
 def trend_svg(points: Sequence[TrendPoint], *, title: str, no_data: str = "—") -> Markup:
-    """A line of the satisfaction index per period with its 95 % interval as a band (y axis 0–100)."""
+    """A line of the satisfaction index per period with its 95 % interval as a band.
+
+    The y axis ends at 100 and starts at 0, 10, … 50: the round value at least 10 below the lowest figure.
+    """
     width, height = 620, 250
     left, right, top, bottom = 34, 8, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -68,15 +71,21 @@ def trend_svg(points: Sequence[TrendPoint], *, title: str, no_data: str = "—")
     def px(i: int) -> float:
         return left + step * (i + 0.5)
 
+    # The axis starts at a round value below the lowest figure, so month-to-month changes show.
+    lows = [v for p in points for v in (p.lo, p.value) if v is not None]
+    floor = max(0, min(50, int(min(lows) // 10) * 10 - 10)) if lows else 0
+    span = 100 - floor
+
     def py(v: float) -> float:
-        return top + plot_h * (1 - v / 100)
+        return top + plot_h * (1 - (max(v, floor) - floor) / span)
 
     parts: list[str] = [
         f'<svg class="chart trend" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for g in (0, 25, 50, 75, 100):
+    step = 10 if span <= 60 else 20 if span <= 80 else 25
+    for g in range(floor, 101, step):
         y = py(g)
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{g}</text>')
@@ -119,7 +128,7 @@ def trend_svg(points: Sequence[TrendPoint], *, title: str, no_data: str = "—")
             if not no_data:
                 continue
             parts.append(
-                f'<text class="axis muted" x="{x:.1f}" y="{py(50):.1f}" text-anchor="middle">'
+                f'<text class="axis muted" x="{x:.1f}" y="{py(floor + span / 2):.1f}" text-anchor="middle">'
                 f"{escape(no_data)}</text>"
             )
             continue

@@ -125,8 +125,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alerts.note_required": ("Vui lòng nhập ghi chú xử lý.", "Please write a note."),
     "alerts.acked_by": ("Xác nhận bởi {who} lúc {when}", "Acknowledged by {who} at {when}"),
     "alerts.none": ("Không có cảnh báo trong kỳ này.", "No alerts in this period."),
-    "alerts.show_all": ("Hiện cả cảnh báo đã xác nhận", "Show acknowledged alerts too"),
+    "alerts.show_all": (
+        "Hiện cả cảnh báo đã xác nhận trong kỳ",
+        "Show acknowledged alerts of the period too",
+    ),
     "alerts.only_open": ("Chỉ hiện cảnh báo cần xử lý", "Show only alerts to act on"),
+    "alerts.shown": (
+        "Hiển thị {shown} / {total} cảnh báo mới nhất.",
+        "Showing the latest {shown} of {total} alerts.",
+    ),
     "alerts.violations": ("Hành vi đã gặp", "Behaviour encountered"),
     "comments.title": ("Góp ý của người dân", "Citizens' comments"),
     "comments.text": ("Góp ý", "Comment"),

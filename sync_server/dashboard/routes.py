@@ -44,6 +44,7 @@ ALERT_KINDS = {
     "rat_khong_hai_long": "alerts.kind.very_dissatisfied",
 }
 LIST_LIMIT = 500
+ALERT_PAGE = 100
 
 
 class LoginRequired(Exception):
@@ -547,17 +548,14 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             )
         )
         if only_open:
+            # Open alerts stay on the list whatever the period, until someone acknowledges them.
             base = base.where(col(AlertAck.response_id).is_(None))
         else:
             assert page.period is not None
             base = base.where(
-                (col(AlertAck.response_id).is_(None))
-                | (col(Ballot.bucket_day) >= page.period.date_from)
-                & (col(Ballot.bucket_day) <= page.period.date_to)
+                col(Ballot.bucket_day) >= page.period.date_from, col(Ballot.bucket_day) <= page.period.date_to
             )
-        base = base.order_by(col(AlertAck.response_id).is_not(None), col(Ballot.submitted_at).desc()).limit(
-            limit
-        )
+        base = base.order_by(col(Ballot.submitted_at).desc()).limit(limit)
         found: list[tuple[Ballot, AlertAck | None]] = [(b, a) for b, a in page.db.exec(base).all()]
         total = int(page.db.exec(count_q).one())
         return found, total
@@ -600,7 +598,7 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
     def alerts(request: Request, db: ReadDB) -> Response:
         page = page_for(request, db, need="ballots")
         show_all = request.query_params.get("all") == "1"
-        found, _ = alerts_query(page, only_open=not show_all)
+        found, open_total = alerts_query(page, only_open=not show_all, limit=ALERT_PAGE)
         survey = survey_of(page)
         return render(
             templates,
@@ -609,6 +607,8 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             "alerts",
             show_all=show_all,
             alerts=[alert_view(page, b, a, survey) for b, a in found],
+            shown=len(found),
+            total=len(found) if show_all else open_total,
         )
 
     @router.post("/alerts/{response_id}/ack")

@@ -104,7 +104,8 @@ def chromium(
 
 def full_page_screenshot(driver: webdriver.Chrome, path: Path, width: int) -> None:
     """A PNG of the whole page at `width` CSS pixels (the window is grown to the page height)."""
+    driver.set_window_size(width, 900)
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(width, min(max(height, 400), 6000))
+    driver.set_window_size(width, min(max(height, 400), 4000))
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
