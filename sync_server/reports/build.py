@@ -48,12 +48,16 @@ def assemble_report(
     contact_count: int = 0,
     issued_on: date | None = None,
     trend_months: int = 12,
+    by_staff: bool = True,
 ) -> ReportData:
-    """Ask `indices` for the period, the previous period, each officer and the monthly trend."""
+    """Ask `indices` for the period, the previous period, each officer and the monthly trend.
+
+    A parent unit's report lists its child units instead of officers: pass by_staff=False there.
+    """
     current = indices(period.start, period.end, "none", "month")
     before = period.previous()
     previous = indices(before.start, before.end, "none", "month")
-    by_staff = indices(period.start, period.end, "staff", "month")
+    staff_rows = indices(period.start, period.end, "staff", "month").get("rows") if by_staff else []
     trend = indices(period.trend_start(trend_months), period.end, "period", "month")
     return ReportData(
         unit=unit,
@@ -62,7 +66,7 @@ def assemble_report(
         min_sample=min_sample,
         overall=_single(current),
         previous=_single(previous),
-        staff_rows=list(by_staff.get("rows") or []),
+        staff_rows=list(staff_rows or []),
         trend=list(trend.get("rows") or []),
         labels=labels,
         staff=dict(staff or {}),

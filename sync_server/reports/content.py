@@ -560,25 +560,34 @@ def violation_table(data: ReportData) -> Table:
     )
 
 
+def _subjects(data: ReportData) -> list[tuple[str, Row]]:
+    """Who a report ranks: its child units (a parent unit's report) or its officers, with their rows."""
+    if data.children:
+        return [(unit.name, row) for unit, row in data.children if row]
+    return [(staff_name(data, r["key"]), r) for r in data.staff_rows if r.get("key") is not None]
+
+
 def violation_lines(data: ReportData) -> list[str]:
-    """Which officers the "5 không" reports concern (rates only; single ballots stay private)."""
+    """Who the "5 không" reports concern (rates only; single ballots stay private)."""
     item = ((data.overall or {}).get("items") or {}).get(NAM_KHONG) or {}
     if not item.get("n"):
         return ["Chưa có phiếu trả lời về các hành vi “5 không” trong kỳ."]
     compliance = item.get("index")
     lines = [f"Tỷ lệ phiếu không gặp hành vi vi phạm nào: {fmt_pct(compliance)}%."]
+    who = "Đơn vị" if data.children else "Công chức"
     named = []
-    for r in data.staff_rows:
-        staff_item = (r.get("items") or {}).get(NAM_KHONG) or {}
-        if staff_item.get("index") is not None and staff_item["index"] < 100.0 and r.get("key") is not None:
-            name = staff_name(data, r["key"]) + (", chưa đủ mẫu" if r.get("insufficient") else "")
-            named.append((staff_item["index"], name, staff_item.get("n", 0)))
+    for name, r in _subjects(data):
+        own = (r.get("items") or {}).get(NAM_KHONG) or {}
+        if own.get("index") is not None and own["index"] < 100.0:
+            named.append(
+                (own["index"], name + (", chưa đủ mẫu" if r.get("insufficient") else ""), own.get("n", 0))
+            )
     if named:
         named.sort()
         parts = [f"{name} ({fmt_pct(100.0 - idx)}% trên {fmt_int(n)} phiếu)" for idx, name, n in named]
-        lines.append("Công chức có phiếu phản ánh hành vi vi phạm: " + "; ".join(parts) + ".")
+        lines.append(f"{who} có phiếu phản ánh hành vi vi phạm: " + "; ".join(parts) + ".")
     else:
-        lines.append("Không có công chức nào bị phản ánh hành vi vi phạm.")
+        lines.append(f"Không có {who.lower()} nào bị phản ánh hành vi vi phạm.")
     return lines
 
 
@@ -623,14 +632,17 @@ def proposals(data: ReportData) -> list[str]:
             "và công khai kết quả xử lý."
         )
     weak = [
-        staff_name(data, r["key"])
-        for r in data.staff_rows
-        if r.get("key") is not None
-        and not r.get("insufficient")
+        name
+        for name, r in _subjects(data)
+        if not r.get("insufficient")
         and r.get("satisfaction_index") is not None
         and r["satisfaction_index"] < 80.0
     ]
-    if weak:
+    if weak and data.children:
+        out.append(
+            "Chỉ đạo các đơn vị có chỉ số hài lòng dưới 80% rà soát, khắc phục: " + ", ".join(weak) + "."
+        )
+    elif weak:
         out.append(
             "Nhắc nhở, bồi dưỡng kỹ năng giao tiếp cho công chức có chỉ số dưới 80%: " + ", ".join(weak) + "."
         )

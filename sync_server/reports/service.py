@@ -99,6 +99,9 @@ def report_data_for(
     def indices(start: dt.date, end: dt.date, by: str, per: str) -> Mapping[str, Any]:
         return queries.indices_for(session, unit.code, start, end, by=by, period=per, min_sample=min_sample)
 
+    children = list(
+        session.execute(select(Unit).where(col(Unit.parent_id) == unit.id).order_by(col(Unit.code))).scalars()
+    )
     data = assemble_report(
         info,
         period,
@@ -110,10 +113,8 @@ def report_data_for(
         comment_count=comment_count,
         contact_count=contact_count,
         issued_on=issued_on or dt.datetime.now(ZoneInfo(unit.timezone)).date(),
+        by_staff=not children,
     )
-    children = session.execute(
-        select(Unit).where(col(Unit.parent_id) == unit.id).order_by(col(Unit.code))
-    ).scalars()
     child_rows: list[tuple[UnitInfo, Mapping[str, Any] | None]] = []
     for child in children:
         body = queries.indices_for(session, child.code, period.start, period.end, min_sample=min_sample)
