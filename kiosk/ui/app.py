@@ -192,6 +192,7 @@ class KioskApp(App):
             Window.show_cursor = False
         self.recorder = FrameRecorder(trace=self.trace, screenshots=self.screenshots)
         self.sync_hook = SyncHook(self.settings, self.store)
+        self.sync_hook.start_background(self.on_config_changed, self.post_sync_status)
         # No transition animation: the next screen appears in the very next frame, and nothing
         # keeps redrawing while the kiosk waits (idle CPU near zero).
         sm = ScreenManager(transition=NoTransition())
@@ -227,6 +228,8 @@ class KioskApp(App):
             self.recorder.close()
         if self.pilot is not None:
             self.pilot.stop()
+        if self.sync_hook is not None:
+            self.sync_hook.shutdown()
 
     def _resize(self, _window: Any, size: tuple[int, int]) -> None:
         was_portrait = self.sz.portrait

@@ -36,6 +36,30 @@ class SyncHook:
         self.settings = settings
         self.store = store
         self._busy = threading.Lock()
+        self._scheduler: Any = None
+        self._on_status: Done | None = None
+
+    def start_background(self, on_config: Callable[[Any], None], on_status: Done) -> bool:
+        """Start the nightly and opportunistic syncs (`kiosk.sync.scheduler`); False without sync.
+
+        `on_config(body)` and `on_status(line)` are called on the sync thread.
+        """
+        service_mod, scheduler_mod = _module("kiosk.sync.service"), _module("kiosk.sync.scheduler")
+        if service_mod is None or scheduler_mod is None:
+            return False
+        service = service_mod.SyncService(self.store, self.settings, on_config=on_config)
+        self._scheduler = scheduler_mod.SyncScheduler(
+            service, self.settings, on_outcome=lambda outcome: on_status(outcome.summary())
+        )
+        self._on_status = on_status
+        self._scheduler.start()
+        return True
+
+    def shutdown(self) -> None:
+        """Stop scheduling; a sync in flight stops after its current batch."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown()
+            self._scheduler = None
 
     @property
     def available(self) -> bool:
@@ -44,6 +68,10 @@ class SyncHook:
 
     def sync_now(self, done: Done, unavailable: str) -> bool:
         """Start one sync; False (and `done(unavailable)`) when there is no sync in this build."""
+        if self._scheduler is not None:
+            # The scheduler's single worker: never two syncs at once; progress lines go to the status.
+            self._scheduler.run_now(progress=self._on_status, on_done=lambda outcome: done(outcome.summary()))
+            return True
         service_mod = _module("kiosk.sync.service")
         if service_mod is None:
             done(unavailable)
