@@ -91,40 +91,50 @@ def current_survey(session: Session, unit: Unit) -> Survey | None:
 
 
 def _stored_tallies(
-    session: Session, unit_ids: set[int], survey_id: str, first: str, last: str, include_flagged: bool
+    session: Session,
+    unit_ids: set[int],
+    survey_id: str,
+    first: str,
+    last: str,
+    include_flagged: bool,
+    by: str = "period",
 ) -> ix.Tallies:
+    # Only the dimensions the rows need are grouped in SQL (months for `by=period`, officers for
+    # `by=staff`): the rows Python reads stay few even over a province's year.
+    keep_month, keep_staff = by == "period", by == "staff"
+    a_keys = [col(Tally.month)] * keep_month + [col(Tally.staff_key)] * keep_staff
+    b_keys = [col(TallyBallots.month)] * keep_month + [col(TallyBallots.staff_key)] * keep_staff
     answers = (
-        select(
-            col(Tally.month),
-            col(Tally.staff_key),
-            col(Tally.question_id),
-            col(Tally.value),
-            func.sum(col(Tally.count)),
-        )
+        select(*a_keys, col(Tally.question_id), col(Tally.value), func.sum(col(Tally.count)))
         .where(
             col(Tally.unit_id).in_(unit_ids),
             col(Tally.survey_id) == survey_id,
             col(Tally.month) >= first,
             col(Tally.month) <= last,
         )
-        .group_by(col(Tally.month), col(Tally.staff_key), col(Tally.question_id), col(Tally.value))
+        .group_by(*a_keys, col(Tally.question_id), col(Tally.value))
     )
-    ballots = (
-        select(col(TallyBallots.month), col(TallyBallots.staff_key), func.sum(col(TallyBallots.count)))
-        .where(
-            col(TallyBallots.unit_id).in_(unit_ids),
-            col(TallyBallots.survey_id) == survey_id,
-            col(TallyBallots.month) >= first,
-            col(TallyBallots.month) <= last,
-        )
-        .group_by(col(TallyBallots.month), col(TallyBallots.staff_key))
+    ballots = select(*b_keys, func.sum(col(TallyBallots.count))).where(
+        col(TallyBallots.unit_id).in_(unit_ids),
+        col(TallyBallots.survey_id) == survey_id,
+        col(TallyBallots.month) >= first,
+        col(TallyBallots.month) <= last,
     )
+    if b_keys:
+        ballots = ballots.group_by(*b_keys)
     if not include_flagged:
         answers = answers.where(col(Tally.flagged).is_(False))
         ballots = ballots.where(col(TallyBallots.flagged).is_(False))
+
+    def key(row: Any) -> tuple[str, str | None]:
+        month = row[0] if keep_month else first
+        staff = row[0] if keep_staff else None
+        return month, staff or None
+
+    width = keep_month + keep_staff
     return ix.Tallies.from_rows(
-        ((m, s or None, q, v, int(n)) for m, s, q, v, n in session.execute(answers)),
-        ((m, s or None, int(n)) for m, s, n in session.execute(ballots)),
+        ((*key(r), r[width], r[width + 1], int(r[width + 2])) for r in session.execute(answers)),
+        ((*key(r), int(r[width] or 0)) for r in session.execute(ballots) if r[width]),
     )
 
 
@@ -199,7 +209,7 @@ def indices_for(
         if plan.whole_months is not None:
             first, last = plan.whole_months
             parts.append(
-                _stored_tallies(session, unit_ids, survey_row.survey_id, first, last, include_flagged)
+                _stored_tallies(session, unit_ids, survey_row.survey_id, first, last, include_flagged, by)
             )
         for first_day, last_day in plan.partial_days:
             parts.append(
