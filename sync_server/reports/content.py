@@ -257,10 +257,11 @@ def place_and_date(data: ReportData) -> str:
 
 def issuer_lines(data: ReportData) -> tuple[str, str]:
     """(tên cơ quan chủ quản, tên cơ quan ban hành), upper case, as NĐ 30/2020 lays them out top-left."""
+    # "\n" marks where the line breaks, as in NĐ 30's models ("ỦY BAN NHÂN DÂN" over "XÃ HÒA BÌNH").
     if data.is_monthly:
-        return f"UBND {data.unit.upper_name}", "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"
+        return f"UBND {data.unit.upper_name}", "BỘ PHẬN TIẾP NHẬN\nVÀ TRẢ KẾT QUẢ"
     parent = data.unit.parent_name
-    return (nfc(f"UBND {parent.upper()}") if parent else "", nfc(f"ỦY BAN NHÂN DÂN {data.unit.upper_name}"))
+    return (nfc(f"UBND {parent.upper()}") if parent else "", nfc(f"ỦY BAN NHÂN DÂN\n{data.unit.upper_name}"))
 
 
 def doc_number(data: ReportData) -> str:

@@ -85,6 +85,7 @@ def _header(doc: object, data: c.ReportData) -> None:
     parent, issuer = c.issuer_lines(data)
     table = doc.add_table(rows=2, cols=2)  # type: ignore[attr-defined]
     _no_borders(table)
+    table.autofit = False
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.columns[0].width = Cm(6.5)
     table.columns[1].width = Cm(9.5)

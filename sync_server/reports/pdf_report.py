@@ -71,7 +71,7 @@ def _p(
     after: float = 3,
     markup: str = "",
 ) -> Paragraph:
-    body = escape(c.nfc(text))
+    body = escape(c.nfc(text)).replace("\n", "<br/>")
     for tag in markup:
         body = f"<{tag}>{body}</{tag}>"
     return Paragraph(body, _style(size, align, indent, after))

@@ -47,7 +47,7 @@ def _summary(ws: Any, data: c.ReportData) -> None:
     ws.title = "Tổng hợp"
     for line in (parent, issuer):
         if line:
-            ws.append([line])
+            ws.append([line.replace("\n", " ")])
     heading, subject = c.title_lines(data)
     ws.append([f"{heading}: {subject}"])
     ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=14)
