@@ -35,6 +35,7 @@ from kiosk.sync.client import (
     ConfigReply,
     RateLimited,
     SyncClient,
+    SyncError,
     TransientError,
     Unauthorized,
 )
@@ -244,13 +245,18 @@ class SyncService:
         client = self._client_factory(url, token)
         try:
             report("Đang tải cấu hình…")
+            config_error: SyncError | None = None
             try:
                 config_updated = self._with_retries(lambda: self._pull_config(client), report)
             except (TransientError, ClientError) as exc:
                 # The ballots matter more than the configuration: push them anyway.
                 log.warning("configuration pull failed: %s", exc)
                 report(f"Không tải được cấu hình: {exc}")
+                config_error = exc
             self._push_all(client, counts, report)
+            if config_error is not None:
+                # The ballots went, but the run is not a success: the configuration may be stale.
+                raise config_error
         except Unauthorized:
             return self._finish("unauthorized", counts, config_updated, REENROL_MESSAGE, None, started)
         except RateLimited as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -78,3 +79,29 @@ def test_run_now_runs_off_the_calling_thread_and_reschedules_from_config(tmp_pat
     outcome = seen["outcome"]
     assert isinstance(outcome, SyncOutcome) and outcome.status == "not_enrolled"
     assert seen["thread"] is not threading.main_thread()
+
+
+def test_failed_runs_back_off_with_jitter_before_the_next_opportunistic_run(tmp_path: Path) -> None:
+    settings = KioskSettings(home=tmp_path)
+    store = KioskStore(settings.db_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    store.set("server_url", f"http://127.0.0.1:{dead_port}")  # nothing listens: connection refused
+    store.set("token", "t")
+    service = SyncService(store, settings, attempts=1)
+    outcomes: list[SyncOutcome] = []
+    scheduler = SyncScheduler(service, settings, opportunistic_every_s=60, on_outcome=outcomes.append)
+    done = threading.Event()
+    scheduler.start()
+    try:
+        before = dt.datetime.now().astimezone()
+        scheduler.run_now(on_done=lambda outcome: done.set())
+        assert done.wait(20)
+        assert outcomes[0].status == "offline"
+        not_before = scheduler.not_before
+        assert not_before is not None and before <= not_before <= before + dt.timedelta(seconds=61)
+        assert "could not reach" in (store.get("last_error") or "")
+    finally:
+        scheduler.shutdown(wait=True)
+        store.close()
