@@ -413,9 +413,7 @@ class KioskStore:
 
     def counts_by_status(self) -> dict[str, int]:
         """Ballots per status, every status present: open, pending, synced, conflict, rejected."""
-        rows = self._read(
-            lambda c: c.execute("SELECT status, count(*) FROM ballots GROUP BY status").fetchall()
-        )
+        rows = self._read(lambda c: c.execute("SELECT status, n FROM status_counts").fetchall())
         counts = dict.fromkeys(STATUSES, 0)
         counts.update({status: n for status, n in rows})
         return counts

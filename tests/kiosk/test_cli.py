@@ -161,7 +161,11 @@ def test_run_with_a_roster_autopilots_ballots_and_saves_screenshots(tmp_path: Pa
     assert any("staff" in name for name in names), names  # the roster's officer was offered
     assert any("thanks" in name for name in names)
     with KioskStore(home / "kiosk.db") as store:
-        assert store.counts_by_status()["pending"] == 2
-        assert all(b["staff_id"] in ("nv01", None) for b in store.pending_batch(10))
+        counts = store.counts_by_status()
+        batch = store.pending_batch(10)
+    # Two finished ballots; on a loaded machine the (sped-up) idle timeout may also have closed one
+    # mid-way, which is kept because tong_the was answered.
+    assert counts["pending"] >= 2 and counts["open"] == 0
+    assert all(b["staff_id"] in ("nv01", None) and b["answers"]["tong_the"] for b in batch)
     status = _kiosk(home, "status")
-    assert "  pending:  2" in status.stdout
+    assert f"  pending:  {counts['pending']}" in status.stdout
