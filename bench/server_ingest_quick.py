@@ -53,6 +53,17 @@ def make_ballots(config: dict, n: int, start_seq: int, rng: random.Random) -> li
     return out
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process (Linux /proc), 0 without a pid."""
+    if not pid:
+        return 0.0
+    import os
+
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--server", required=True)
@@ -60,6 +71,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--gzip", action="store_true")
+    parser.add_argument("--server-pid", type=int, help="also report ballots per CPU-second of the server")
     args = parser.parse_args()
     rng = random.Random(7)
     with httpx.Client(base_url=args.server, timeout=120) as client:
@@ -74,6 +86,7 @@ def main() -> None:
             )
             batches.append(gzip.compress(body.encode()) if args.gzip else body.encode())
         extra = {"Content-Encoding": "gzip"} if args.gzip else {}
+        cpu0 = _cpu_seconds(args.server_pid)
         t0 = time.perf_counter()
         created = 0
         for body in batches:
@@ -81,10 +94,13 @@ def main() -> None:
             reply.raise_for_status()
             created += sum(r["status"] == "created" for r in reply.json()["results"])
         elapsed = time.perf_counter() - t0
+        cpu = _cpu_seconds(args.server_pid) - cpu0
     print(
         f"{created} created of {args.n} in {elapsed:.2f} s: {args.n / elapsed:,.0f} ballots/s "
         f"(batches of {args.batch}, gzip={args.gzip}; shared 2-core machine)"
     )
+    if args.server_pid:
+        print(f"server CPU {cpu:.2f} s: {args.n / cpu:,.0f} ballots per server CPU-second (load-independent)")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ __all__ = [
 ALERT_NEGATIVE = "rat_khong_hai_long"
 ALERT_VIOLATION = "vi_pham_5_khong"
 OVERALL_QUESTION = "tong_the"
+ANSWERED = "__answered__"
+EMPTY = "__empty__"
 VIOLATION_QUESTION = "nam_khong"
 EARLIEST_CLOCK = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 MAX_COMMENT = 1000
@@ -126,7 +128,7 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _parse_time(value: Any, name: str) -> dt.datetime:
-    if not isinstance(value, str) or len(value) > 40 or "T" not in value.upper():
+    if not isinstance(value, str) or len(value) > 40 or ("T" not in value and "t" not in value):
         raise _Reject(f"{name} must be an RFC 3339 time with an offset")
     try:
         parsed = dt.datetime.fromisoformat(value)
@@ -173,7 +175,15 @@ class _Context:
     surveys: dict[tuple[str, str], SurveyRules]
     staff_ids: frozenset[str]
     zone: ZoneInfo
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    future_limit: dt.datetime = field(init=False)
+    unit_id: int = field(init=False)
+    device_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.future_limit = self.now + dt.timedelta(seconds=self.rules.clock_future_s)
+        # Plain copies: instrumented ORM attributes cost a call per access, per ballot.
+        assert self.unit.id is not None
+        self.unit_id, self.device_id = self.unit.id, self.device.id
 
 
 def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
@@ -196,10 +206,13 @@ def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
     answers = item.get("answers")
     if not isinstance(answers, dict):
         raise _Reject("answers must be an object")
+    types = rules.types
     for qid, value in answers.items():
-        qtype = rules.types.get(qid)
+        qtype = types.get(qid)
         if qtype is None:
             raise _Reject(f"unknown question {qid[:MAX_ID_CHARS]!r}")
+        if qtype == "rating5" and (value is None or (type(value) is int and 1 <= value <= 5)):
+            continue  # the common case, without a call
         _check_answer(qid, qtype, rules.options[qid], value)
     for qid in rules.required:
         if answers.get(qid) is None:
@@ -230,9 +243,7 @@ def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
         raise _Reject('lang must be "vi" or "en"')
 
     now = ctx.now
-    clock_suspect = (
-        submitted_at > now + dt.timedelta(seconds=ctx.rules.clock_future_s) or submitted_at < EARLIEST_CLOCK
-    )
+    clock_suspect = submitted_at > ctx.future_limit or submitted_at < EARLIEST_CLOCK
     local = (now if clock_suspect else submitted_at).astimezone(ctx.zone)
     alerts = []
     if answers.get(OVERALL_QUESTION) == 1:
@@ -241,8 +252,8 @@ def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
         alerts.append(ALERT_VIOLATION)
     return {
         "id": rid,
-        "unit_id": ctx.unit.id,
-        "device_id": ctx.device.id,
+        "unit_id": ctx.unit_id,
+        "device_id": ctx.device_id,
         "seq": seq,
         "survey_id": survey_id,
         "survey_version": version,
@@ -333,24 +344,31 @@ def tally_rows(
     rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules]
 ) -> tuple[Counter[tuple[str, str, str, str, str, bool]], Counter[tuple[str, str, str, bool]]]:
     """Answer and ballot counts of stored rows, keyed as the tally tables are (Seam 2)."""
-    answers: Counter[tuple[str, str, str, str, str, bool]] = Counter()
     ballots: Counter[tuple[str, str, str, bool]] = Counter()
+    cells: dict[tuple[str, str, str, bool], Counter[tuple[str, Any]]] = {}
     for row in rows:
-        survey_id, month, flagged = row["survey_id"], row["bucket_month"], bool(row["misuse"])
-        staff_key = row["staff_id"] or ""
-        ballots[(survey_id, month, staff_key, flagged)] += 1
-        types = surveys[(survey_id, row["survey_version"])].types
+        cell = (row["survey_id"], row["bucket_month"], row["staff_id"] or "", bool(row["misuse"]))
+        ballots[cell] += 1
+        counts = cells.get(cell)
+        if counts is None:
+            counts = cells[cell] = Counter()
+        types = surveys[(row["survey_id"], row["survey_version"])].types
         for qid, value in row["answers"].items():
+            if value is None:
+                continue
             qtype = types.get(qid)
             if qtype == "rating5":
-                if value is not None:
-                    answers[(survey_id, month, staff_key, qid, str(value), flagged)] += 1
-            elif qtype == "checklist" and value is not None:
-                answers[(survey_id, month, staff_key, qid, "__answered__", flagged)] += 1
+                counts[(qid, value)] += 1
+            elif qtype == "checklist":
+                counts[(qid, ANSWERED)] += 1
                 if not value:
-                    answers[(survey_id, month, staff_key, qid, "__empty__", flagged)] += 1
+                    counts[(qid, EMPTY)] += 1
                 for option in value:
-                    answers[(survey_id, month, staff_key, qid, option, flagged)] += 1
+                    counts[(qid, option)] += 1
+    answers: Counter[tuple[str, str, str, str, str, bool]] = Counter()
+    for (survey_id, month, staff_key, flagged), counts in cells.items():
+        for (qid, value), n in counts.items():
+            answers[(survey_id, month, staff_key, qid, str(value), flagged)] += n
     return answers, ballots
 
 
@@ -428,6 +446,7 @@ def ingest_batch(
         zone=_zone(unit.timezone),
     )
 
+    device_id, unit_id = ctx.device_id, ctx.unit_id
     prepared: list[tuple[Any, str | None, str | None, str]] = []  # item, raw id, uuid, hash
     for item in items:
         raw_id = item.get("id") if isinstance(item, dict) else None
@@ -449,13 +468,13 @@ def ingest_batch(
         shown_id = raw_id[:MAX_ID_CHARS] if raw_id is not None else None
         if rid is not None and rid in existing:
             first_hash, first_device = existing[rid]
-            if first_hash == content_hash and first_device == device.id:
+            if first_hash == content_hash and first_device == device_id:
                 results.append(ItemResult(shown_id, "duplicate"))
                 continue
             conflicts.append(
                 {
                     "response_id": rid,
-                    "device_id": device.id,
+                    "device_id": device_id,
                     "received_at": now,
                     "content_hash": content_hash,
                     "raw": _raw(item),
@@ -477,8 +496,8 @@ def ingest_batch(
             quarantine.append(
                 {
                     "response_id": shown_id,
-                    "device_id": device.id,
-                    "unit_id": unit.id,
+                    "device_id": device_id,
+                    "unit_id": unit_id,
                     "received_at": now,
                     "reason": str(reason),
                     "raw": _raw(item),
@@ -487,7 +506,7 @@ def ingest_batch(
             results.append(ItemResult(shown_id, "rejected", str(reason)))
             continue
         row["content_hash"] = content_hash
-        existing[rid] = (content_hash, device.id)  # a repeat later in the same batch is a replay
+        existing[rid] = (content_hash, device_id)  # a repeat later in the same batch is a replay
         created.append(row)
         received_seqs.append(row["seq"])
         results.append(ItemResult(shown_id, "created"))
@@ -496,7 +515,7 @@ def ingest_batch(
     _track_seq(received_seqs, device)
     if created:
         bulk_insert(session, table_of(Response), created)
-        _store_tallies(session, unit.id, created, ctx)
+        _store_tallies(session, ctx.unit_id, created, ctx)
     if conflicts:
         session.execute(insert(table_of(ResponseConflict)), conflicts)
     if quarantine:
