@@ -78,6 +78,12 @@ SHORT_LABELS: dict[str, str] = {
     "pakn_de_dang": "Dễ dàng phản ánh, kiến nghị",
 }
 
+# The plan's words for the items that sit in two groups: in "5 biết" they are "biết xin lỗi, biết cảm ơn".
+IN_GROUP_LABELS: dict[tuple[str, str], str] = {
+    ("5_biet", "xin_loi"): "Biết xin lỗi",
+    ("5_biet", "xin_cam_on"): "Biết cảm ơn",
+}
+
 
 def nfc(text: str) -> str:
     """Vietnamese text in composed form (NFC), as every output must be."""
@@ -385,9 +391,7 @@ def group_tables(data: ReportData) -> list[Table]:
         numbers: list[list[float | int | None]] = []
         for qid in data.labels.group_items.get(gid, ()):
             item = items.get(qid) or {}
-            label = data.labels.item(qid)
-            if gid == "5_biet" and not label.startswith("Biết"):
-                label = "Biết " + label[:1].lower() + label[1:]  # "xin lỗi" in "5 biết" is "biết xin lỗi"
+            label = IN_GROUP_LABELS.get((gid, qid)) or data.labels.item(qid)
             body.append([label, fmt_int(item.get("n", 0)), fmt_pct(item.get("index"))])
             numbers.append([item.get("n", 0), item.get("index")])
         index = (row.get("groups") or {}).get(gid)

@@ -76,6 +76,7 @@ def test_docx_has_the_administrative_layout(quarterly: dict[str, bytes]) -> None
     assert dated.text == "Tân Phú, ngày 05 tháng 10 năm 2024" and dated.font.italic
     text = _docx_text(quarterly["docx"])
     assert "BÁO CÁO" in text and "Kết quả đo lường sự hài lòng" in text and "quý III năm 2024" in text
+    assert "Biết xin lỗi" in text and "Biết cảm ơn" in text, "the plan's words in the 5 biết table"
     footer = doc.tables[-1]
     assert footer.cell(0, 0).paragraphs[0].text == "Nơi nhận:"
     assert "- Lưu: VT." in footer.cell(0, 0).text
