@@ -83,6 +83,10 @@ GOOD_COMMENTS = [
     "Được hướng dẫn một lần là đủ giấy tờ, không phải đi lại.",
     "Phòng làm việc sạch sẽ, có nước uống cho người dân.",
     "Cán bộ nhiệt tình giúp người già như tôi điền tờ khai.",
+    "Làm giấy khai sinh cho cháu chỉ mất mười lăm phút, rất nhanh.",
+    "Anh cán bộ địa chính giải thích kỹ về hồ sơ đất, tôi hiểu rõ.",
+    "Có người hướng dẫn ngay từ cửa, không phải hỏi nhiều nơi.",
+    "Được trả kết quả đúng hẹn, cảm ơn Bộ phận một cửa.",
 ]
 BAD_COMMENTS = [
     "Phải chờ lâu quá, đông người mà chỉ có một quầy làm việc.",
@@ -91,11 +95,16 @@ BAD_COMMENTS = [
     "Hướng dẫn không rõ ràng, tôi phải bổ sung giấy tờ hai lần.",
     "Chỗ ngồi chờ chật và nóng, nên lắp thêm quạt.",
     "Cán bộ bảo phải nộp thêm tiền ngoài lệ phí, không có biên lai.",
+    "Gọi số thứ tự nhưng không thấy cán bộ ở quầy.",
+    "Hồ sơ đất đai để quá hạn mà không ai báo cho tôi biết.",
+    "Cán bộ mải dùng điện thoại, để dân đứng chờ.",
 ]
 NEUTRAL_COMMENTS = [
     "Nên có bảng hướng dẫn các bước làm thủ tục to hơn cho người lớn tuổi.",
     "Đề nghị có thêm chỗ để xe cho người dân.",
     "Mong xã mở cửa cả sáng thứ Bảy.",
+    "Nên niêm yết mức lệ phí ở chỗ dễ nhìn hơn.",
+    "Máy đánh giá này dễ dùng, chữ to, người già cũng bấm được.",
 ]
 
 

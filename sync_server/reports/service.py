@@ -62,6 +62,14 @@ def _comments(
         .limit(50 * limit)
     ).all()
     # The unhappy comments are the ones a leader must act on: they come first, then the latest others.
+    seen: set[str] = set()
+    distinct = []
+    for r in recent:  # the same words twice say nothing new
+        key = " ".join((r[2] or "").lower().split())
+        if key and key not in seen:
+            seen.add(key)
+            distinct.append(r)
+    recent = distinct
     unhappy = [r for r in recent if (r[3] or {}).get("tong_the") in (1, 2)]
     chosen = unhappy[: (limit + 1) // 2]
     chosen += [r for r in recent if r not in chosen][: limit - len(chosen)]
