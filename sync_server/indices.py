@@ -761,7 +761,9 @@ def _figures(plan: _Plan, c: list[int], key: str | None, min_sample: int) -> Row
     groups: dict[str, float | None] = {}
     gfigs: list[float | None] = []
     for number, (gid, pick) in enumerate(plan.groups):
-        known = [f for f in pick(figs) if f is not None]
+        known = pick(figs)
+        if None in known:  # large samples rarely miss an item: filter only when needed
+            known = tuple(f for f in known if f is not None)
         if known:
             g = sum(known) / len(known)
             r = _round1(g)
@@ -773,7 +775,9 @@ def _figures(plan: _Plan, c: list[int], key: str | None, min_sample: int) -> Row
 
     headline: list[float | None] = []
     for pick, chosen in ((plan.friendly, plan.friendly_groups), (plan.sipas, plan.sipas_groups)):
-        known = [f for f in pick(gfigs) if f is not None]
+        known = pick(gfigs)
+        if None in known:
+            known = tuple(f for f in known if f is not None)
         h = _round1(sum(known) / len(known)) if known else None
         if known and h is None:
             h = _exact_rounded(_exact_mean(_exact_group(plan, c, i) for i in chosen))
