@@ -3,8 +3,9 @@
 The figures are the Row dicts of the indices API (sync-protocol.md), passed through untouched; this
 module only picks, orders, labels and formats them, so a report always equals the dashboard and API.
 
->>> data = ReportData(unit=UnitInfo("XA-DEMO", "Xã Tân Phú"), period=parse_period("2024-09"), ...)
->>> [s.title for s in sections(data)]
+>>> data = assemble_report(unit, parse_period("2024-09"), indices, labels, min_sample=30)  # build.py
+>>> headline_lines(data)[0]
+'Tổng số phiếu đánh giá hợp lệ: 412 phiếu.'
 """
 
 from __future__ import annotations
@@ -18,19 +19,30 @@ from typing import Any
 from sync_server.reports.periods import ReportPeriod
 
 __all__ = [
+    "IN_GROUP_LABELS",
+    "LEFT_COLUMNS",
     "NAM_KHONG",
+    "SHORT_LABELS",
     "TONG_THE",
     "Comment",
     "Labels",
     "ReportData",
     "StaffInfo",
+    "Table",
     "UnitInfo",
+    "addressee",
+    "closing_text",
+    "comment_lines",
     "doc_number",
     "fmt_delta",
+    "fmt_int",
     "fmt_mean",
     "fmt_pct",
     "group_tables",
     "headline_lines",
+    "in_sentence",
+    "intro_text",
+    "issuer_lines",
     "month_label",
     "nfc",
     "people_section",
@@ -38,9 +50,12 @@ __all__ = [
     "proposals",
     "recipients",
     "signature_lines",
+    "staff_name",
     "staff_table",
+    "title_lines",
     "trend_table",
     "unit_table",
+    "violation_lines",
     "violation_table",
 ]
 

@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -96,8 +97,8 @@ def test_thirteen_months_of_realistic_ballots(demo: tuple[Path, str]) -> None:
         rows = s.execute(select(Response)).scalars().all()
     assert f"{len(rows):,} ballots" in out
     months = sorted({r.bucket_month for r in rows})
-    today = date.today()
-    assert len(months) == 13 and months[-1] == f"{today - timedelta(days=1):%Y-%m}"
+    yesterday = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() - timedelta(days=1)
+    assert len(months) == 13 and months[-1] == f"{yesterday:%Y-%m}"
     overall = Counter(r.answers["tong_the"] for r in rows)
     assert overall[1] > 0 and overall[5] > overall[2], "some 'Rất không hài lòng', mostly happy"
     assert sum(1 for r in rows if r.answers.get("nam_khong")) > 0, "some '5 không' violations"
