@@ -148,6 +148,12 @@ class FailureLimiter:
         entries = self._failures.setdefault(key, deque())
         while entries and entries[0] <= now - self.window_s:
             entries.popleft()
+        if len(self._failures) > 10_000:
+            # Forget keys whose failures have all expired, so a spray of addresses cannot grow memory.
+            cutoff = now - self.window_s
+            for stale in [k for k, v in self._failures.items() if not v or v[-1] <= cutoff]:
+                if stale != key:
+                    del self._failures[stale]
         return entries
 
     def retry_after(self, key: str, now: float | None = None) -> int:

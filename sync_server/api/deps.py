@@ -83,6 +83,9 @@ def get_device(
     device = session.execute(select(Device).where(col(Device.token_hash) == token_hash)).scalars().first()
     if device is None or device.revoked:
         raise _unauthorized("The device token is unknown or revoked; enrol the device again.")
+    # End the read transaction now: an upload's body may take long to arrive on a slow link.
+    session.expunge(device)
+    session.rollback()
     return device
 
 
