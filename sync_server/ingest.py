@@ -60,6 +60,7 @@ EARLIEST_CLOCK = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 MAX_COMMENT = 1000
 MAX_TEXT_ANSWER = 1000
 MAX_ID_CHARS = 100
+MAX_SEQ = 2**62
 PHONE_CHARS = frozenset("0123456789+-. ()")
 _ID_CHUNK = 500
 
@@ -189,7 +190,7 @@ class _Context:
 def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
     """The `response` row for a valid item; raises _Reject naming the broken rule."""
     seq = item.get("seq")
-    if type(seq) is not int or not 1 <= seq < 2**62:
+    if type(seq) is not int or not 1 <= seq < MAX_SEQ:
         raise _Reject("seq must be a whole number ≥ 1")
     survey_id, version = item.get("survey_id"), item.get("survey_version")
     if not isinstance(survey_id, str) or not isinstance(version, str):
@@ -491,8 +492,10 @@ def ingest_batch(
                 raise _Reject("id must be a UUID string")
             row = _validate(item, rid, ctx)
         except _Reject as reason:
-            if isinstance(item, dict) and type(item.get("seq")) is int:
-                received_seqs.append(item["seq"])
+            seq = item.get("seq") if isinstance(item, dict) else None
+            # Only a seq that passes the rule counts as received: a huge one would overflow BIGINT.
+            if type(seq) is int and 1 <= seq < MAX_SEQ:
+                received_seqs.append(seq)
             quarantine.append(
                 {
                     "response_id": shown_id,
