@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import sqlite3
+import sys
 import threading
 import time
 import uuid
@@ -25,7 +26,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+if TYPE_CHECKING:
+    from kiosk.settings import KioskSettings
 
 __all__ = [
     "STATUSES",
@@ -201,10 +205,8 @@ class KioskStore:
             raise self._unavailable(exc) from exc
 
     @classmethod
-    def from_settings(cls, settings: Any, trace: TextIO | None = None) -> KioskStore:
+    def from_settings(cls, settings: KioskSettings, trace: TextIO | None = None) -> KioskStore:
         """The store for a `KioskSettings`: size cap, retention, and `trace` when settings.trace_taps."""
-        import sys
-
         out = (trace or sys.stdout) if settings.trace_taps else None
         retention = timedelta(days=settings.retention_days)
         return cls(settings.db_path, trace=out, max_db_mb=settings.max_db_mb, retention=retention)
@@ -534,8 +536,10 @@ class KioskStore:
         if self._commits % _CHECKPOINT_EVERY == 0:
             self._request_checkpoint()
         if self.trace is not None and ballot_id is not None:
-            self.trace.write("".join(f"stored {ballot_id} {item}\n" for item in what if item is not None))
-            self.trace.flush()
+            # The tap is already durable: a closed trace reader must not turn it into an error.
+            with suppress(OSError, ValueError):
+                self.trace.write("".join(f"stored {ballot_id} {item}\n" for item in what if item is not None))
+                self.trace.flush()
 
     def _request_checkpoint(self) -> None:
         if self._closing:
