@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -187,9 +187,21 @@ class EnrolReply(SQLModel):
 class Response(SQLModel, table=True):
     __table_args__ = (
         Index("ix_response_unit_day", "unit_id", "bucket_day"),
-        Index("ix_response_unit_alert", "unit_id", "alert_kind", "received_at"),
-        Index("ix_response_unit_comment", "unit_id", "has_comment", "received_at"),
-        Index("ix_response_device_seq", "device_id", "seq"),
+        # Partial indexes: alerts and comments are a small share of ballots; ingest pays only for them.
+        Index(
+            "ix_response_unit_alert",
+            "unit_id",
+            "received_at",
+            sqlite_where=text("alert_kind IS NOT NULL"),
+            postgresql_where=text("alert_kind IS NOT NULL"),
+        ),
+        Index(
+            "ix_response_unit_comment",
+            "unit_id",
+            "received_at",
+            sqlite_where=text("has_comment IS 1"),
+            postgresql_where=text("has_comment IS TRUE"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=36)

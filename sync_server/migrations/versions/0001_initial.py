@@ -247,12 +247,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("response", schema=None) as batch_op:
-        batch_op.create_index("ix_response_device_seq", ["device_id", "seq"], unique=False)
+        # Partial: only ballots with an alert or a comment are indexed, so ingest stays cheap.
         batch_op.create_index(
-            "ix_response_unit_alert", ["unit_id", "alert_kind", "received_at"], unique=False
+            "ix_response_unit_alert",
+            ["unit_id", "received_at"],
+            unique=False,
+            sqlite_where=sa.text("alert_kind IS NOT NULL"),
+            postgresql_where=sa.text("alert_kind IS NOT NULL"),
         )
         batch_op.create_index(
-            "ix_response_unit_comment", ["unit_id", "has_comment", "received_at"], unique=False
+            "ix_response_unit_comment",
+            ["unit_id", "received_at"],
+            unique=False,
+            sqlite_where=sa.text("has_comment IS 1"),
+            postgresql_where=sa.text("has_comment IS TRUE"),
         )
         batch_op.create_index("ix_response_unit_day", ["unit_id", "bucket_day"], unique=False)
 
@@ -263,7 +271,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_response_unit_day")
         batch_op.drop_index("ix_response_unit_comment")
         batch_op.drop_index("ix_response_unit_alert")
-        batch_op.drop_index("ix_response_device_seq")
 
     op.drop_table("response")
     with op.batch_alter_table("user", schema=None) as batch_op:
