@@ -21,13 +21,14 @@ from sync_server.admin import MAX_PHOTO_BYTES, AdminError, create_enrolment_code
 from sync_server.db import read_session, write_session
 from sync_server.models import Device, Staff, SurveyVersion
 from sync_server.models import Response as Ballot
-from sync_server.queries import current_survey, indices_for, subtree
+from sync_server.queries import current_survey, indices_for, subtree, survey_version_row
 from sync_server.reports import exports
 from sync_server.reports.content import Labels
 from sync_server.security import FailureLimiter, authenticate
 from sync_server.settings import Settings
 
 from . import auth
+from .cache import FiguresCache, data_version
 from .charts import Bar, TrendPoint, bars_html, trend_svg
 from .formatting import Fmt, change_of
 from .i18n import translator
@@ -108,6 +109,7 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
     templates = make_templates()
     limiter = limiter or FailureLimiter(settings.login_max_failures, settings.login_window_s)
     session_ttl_s = settings.access_token_ttl_s
+    cache = FiguresCache()
 
     def db_read() -> Iterator[Session]:
         with read_session(engine) as db:
@@ -161,27 +163,61 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
 
     def survey_of(page: Page) -> Survey | None:
         assert page.unit is not None
-        return current_survey(page.db, page.unit)
+        if "survey" not in page.memo:
+            page.memo["survey"] = current_survey(page.db, page.unit)
+        survey: Survey | None = page.memo["survey"]
+        return survey
 
     def figures(page: Page, period: Period, by: str = "none", kind: str = "month") -> dict[str, Any]:
-        assert page.unit is not None
-        return indices_for(
-            page.db,
-            page.unit.code,
+        """`indices_for` of the page's unit (shared: never mutate), cached until new ballots arrive."""
+        unit = page.unit
+        assert unit is not None
+        if "version" not in page.memo:
+            row = survey_version_row(page.db, unit)
+            page.memo["version"] = (data_version(page.db, unit_ids(page)), row.content_hash if row else None)
+        key = (
+            unit.code,
             period.date_from,
             period.date_to,
-            by=by,
-            period=kind,
-            min_sample=settings.min_sample,
+            by,
+            kind,
+            settings.min_sample,
+            page.memo["version"],
         )
+        return cache.get_or_compute(
+            key,
+            lambda: indices_for(
+                page.db,
+                unit.code,
+                period.date_from,
+                period.date_to,
+                by=by,
+                period=kind,
+                min_sample=settings.min_sample,
+            ),
+        )
+
+    def this_and_previous(page: Page, period: Period) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The figures of a period and of the one before it; one query for calendar periods."""
+        before = period.previous()
+        if period.kind == "custom":
+            now_rows = figures(page, period)["rows"]
+            before_rows = figures(page, before)["rows"]
+            return (now_rows[0] if now_rows else None), (before_rows[0] if before_rows else None)
+        both = Period("custom", "", before.date_from, period.date_to)
+        rows = {r["key"]: r for r in figures(page, both, by="period", kind=period.kind)["rows"]}
+        return rows.get(period.key), rows.get(before.key)
 
     def unit_ids(page: Page) -> set[int]:
         assert page.unit is not None and page.unit.id is not None
         return subtree(page.db, [page.unit.id])
 
     def staff_names(page: Page) -> dict[str, Staff]:
-        rows = page.db.exec(select(Staff).where(col(Staff.unit_id).in_(unit_ids(page)))).all()
-        return {s.id: s for s in rows}
+        if "staff" not in page.memo:
+            rows = page.db.exec(select(Staff).where(col(Staff.unit_id).in_(unit_ids(page)))).all()
+            page.memo["staff"] = {s.id: s for s in rows}
+        names: dict[str, Staff] = page.memo["staff"]
+        return names
 
     def officer_label(page: Page, names: dict[str, Staff], staff_id: str | None) -> str:
         if staff_id is None:
@@ -336,10 +372,7 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
         page = page_for(request, db)
         assert page.period is not None
         t = translator(page.lang)
-        now = figures(page, page.period)["rows"]
-        before = figures(page, page.period.previous())["rows"]
-        row = now[0] if now else None
-        prev = before[0] if before else None
+        row, prev = this_and_previous(page, page.period)
 
         def pick(r: dict[str, Any] | None, name: str) -> float | None:
             return r.get(name) if r else None

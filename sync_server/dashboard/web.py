@@ -76,6 +76,8 @@ class Page:
     unit: Unit | None = None
     period: Period | None = None
     flashes: list[tuple[str, str]] = field(default_factory=list)
+    # Per-request memo (officer names, the survey) so list pages do not repeat the same query.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:

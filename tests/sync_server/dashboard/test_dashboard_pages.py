@@ -169,3 +169,23 @@ def test_every_page_renders_in_both_languages(as_admin: TestClient, world: World
         assert r.status_code == 200, (path, r.text[:500])
         assert f'<html lang="{lang}">' in r.text
         assert r.headers["cache-control"] == "no-store"
+
+
+def test_new_ballots_show_at_once(as_admin: TestClient, world: World) -> None:
+    from dashboard_world import ballot
+
+    from sync_server.db import write_session
+    from sync_server.ingest import ingest_batch
+    from sync_server.models import Device
+
+    q = f"/dashboard/?unit=XA02&period=month&key={world.month_key}"
+    before = re.search(r'data-figure="n">(\d+)<', as_admin.get(q).text)
+    assert before
+    with write_session(world.engine) as s:
+        device = s.get(Device, world.ids["device2"])
+        assert device is not None
+        when = world.now - dt.timedelta(hours=1)
+        ingest_batch(s, device, [ballot(100, "cb09", when, {"tong_the": 5})], world.now)
+        s.commit()
+    after = re.search(r'data-figure="n">(\d+)<', as_admin.get(q).text)
+    assert after and int(after.group(1)) == int(before.group(1)) + 1
