@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -204,16 +205,23 @@ def ballots_xlsx(
         tz=tz,
         labelled=True,
     )
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Phiếu"
-    ws.append(header)
-    _style_header(ws, 1, len(header))
+    # Write-only: a province's year is hundreds of thousands of rows; streaming keeps memory flat.
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Phiếu")
+    widths = {1: 38, 2: 22, 3: 22, 5: 24, len(header) - (2 if include_phones else 1): 40}
+    for col in range(1, len(header) + 1):
+        ws.column_dimensions[get_column_letter(col)].width = widths.get(col, 14)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(table) + 1}"
+    cells = []
+    for text in header:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font, cell.fill = _BOLD, _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cells.append(cell)
+    ws.append(cells)
     for line in table:
         ws.append(line)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    _autowidth(ws, {1: 38, 2: 22, 3: 22, 5: 24, len(header) - (2 if include_phones else 1): 40})
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
