@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import sync_server.models  # noqa: F401  (registers the tables on the metadata)
+from sync_server.dashboard import models as dashboard_models  # noqa: F401  (its tables too)
 from sync_server.db import make_engine
 
 config = context.config
