@@ -67,11 +67,11 @@ def ballot(
     return item
 
 
-def build_world(tmp: Path) -> World:
+def build_world(tmp: Path, db_url: str | None = None) -> World:
     """Units XA01 (with child XA01A) and XA02; users admin, lanhdao (leader XA01), xem (viewer XA01),
     lanhdao2 (leader XA02); officers cb01..cb03; 45 ballots for cb01, 5 for cb02, alerts and comments."""
     data_dir = tmp / "server"
-    db_url = f"sqlite:///{tmp / 'server.db'}"
+    db_url = db_url or f"sqlite:///{tmp / 'server.db'}"
     engine = make_engine(db_url)
     upgrade(engine)
     # Ballots sit an hour before now; the tests ask for the local month they fall in.
