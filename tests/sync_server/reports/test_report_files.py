@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import unicodedata
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from PIL import Image
 from pypdf import PdfReader
 from report_sample import LABELS, STAFF, UNIT, indices_fn, make_ballots
 
@@ -183,3 +187,26 @@ def test_a_period_without_ballots_still_makes_a_report() -> None:
     assert "không có phiếu đánh giá nào" in _pdf_text(render(data, "pdf"))
     assert "không có phiếu đánh giá nào" in _docx_text(render(data, "docx"))
     load_workbook(io.BytesIO(render(data, "xlsx")))
+
+
+def test_the_pdf_renders_with_both_header_blocks_inked(quarterly: dict[str, bytes], tmp_path: Path) -> None:
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm is not installed (Debian poppler-utils): cannot rasterise the PDF")
+    (tmp_path / "r.pdf").write_bytes(quarterly["pdf"])
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", "-singlefile", "r.pdf", "page"],
+        cwd=tmp_path,
+        check=True,
+        timeout=60,
+    )
+    page = Image.open(tmp_path / "page.png").convert("L")
+    width, height = page.size
+    assert width < height, "A4 portrait"
+
+    def ink(box: tuple[float, float, float, float]) -> int:
+        x0, y0, x1, y1 = (int(v) for v in (box[0] * width, box[1] * height, box[2] * width, box[3] * height))
+        return sum(page.crop((x0, y0, x1, y1)).histogram()[:128])  # pixels darker than mid-grey
+
+    assert ink((0.1, 0.05, 0.5, 0.15)) > 50, "issuer block top-left"
+    assert ink((0.5, 0.05, 0.95, 0.15)) > 50, "quốc hiệu and tiêu ngữ top-right"
+    assert ink((0.0, 0.0, 1.0, 0.04)) == 0, "nothing printed in the top margin"
