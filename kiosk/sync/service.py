@@ -226,7 +226,13 @@ class SyncService:
                         "busy", pending=self.pending_count(), error="đang đồng bộ", started_at=started
                     )
                 self._cancel.clear()
-                return self._run(report, started)
+                try:
+                    return self._run(report, started)
+                except Exception as exc:  # e.g. the kiosk's disk is full: report it, never kill a worker
+                    log.exception("sync run failed")
+                    return SyncOutcome(
+                        "error", error=f"{type(exc).__name__}: {exc}", started_at=started, finished_at=_now()
+                    )
         finally:
             self._run_lock.release()
 

@@ -165,12 +165,13 @@ def make_ballots(
     seed: int = 0,
     start: datetime | None = None,
     spread: timedelta = timedelta(hours=8),
+    details: int = 1,
 ) -> list[str]:
     """Take ``count`` complete ballots through the real store, as the kiosk does, spread in time."""
     rng = random.Random(seed)
     begin = start or datetime.now(UTC) - spread
     step = spread / max(count, 1)
-    details = [q for q in survey.detail_questions if q.type == "rating5"]
+    rated = [q for q in survey.detail_questions if q.type == "rating5"]
     ids = []
     for i in range(count):
         at = begin + step * i
@@ -178,7 +179,8 @@ def make_ballots(
             survey_id=survey.id, survey_version=survey.version, staff_id=None, lang="vi", now=at
         )
         store.record_answer(ballot, "tong_the", rng.randint(1, 5))
-        store.record_answer(ballot, rng.choice(details).id, rng.choice([None, 1, 2, 3, 4, 5]))
+        for question in rng.sample(rated, details):
+            store.record_answer(ballot, question.id, rng.choice([None, 1, 2, 3, 4, 5]))
         if rng.random() < 0.05:
             store.set_comment(ballot, "Cán bộ hướng dẫn tận tình, xin cảm ơn.", None)
         store.finish_ballot(ballot, now=at + timedelta(seconds=40))
