@@ -25,7 +25,7 @@ from sync_server.db import make_engine
 from sync_server.settings import Settings
 
 # Kept small so the whole file runs in well under a minute on a shared 2-core machine.
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 15
 
 
 @pytest.fixture()
