@@ -236,6 +236,7 @@ class KioskApp(App):
         self.sz = sizes(size[0], size[1], large=self.large_text)
         if was_portrait != self.sz.portrait and hasattr(self, "sm"):
             self.sm.get_screen("rating").relayout(self.sz.portrait)
+            self.sm.get_screen("checklist").arrange(self.sz.portrait)
 
     def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
         # In kiosk mode the window cannot be closed from the keyboard or the window manager;

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from kivy.clock import Clock
 from kivy.core.window import Window
 
 __all__ = ["FrameRecorder", "t_ms"]
@@ -33,6 +34,7 @@ class FrameRecorder:
         self.count = 0
         self._frame_label: str | None = None
         self._shot_label: str | None = None
+        self._shot_armed: str | None = None
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
         Window.bind(on_flip=self._on_flip)
@@ -52,14 +54,23 @@ class FrameRecorder:
         self._frame_label = label
         if screenshot and self.folder is not None:
             self._shot_label = label
+            self._shot_armed = None  # a view replaced before it settled is not worth a picture
         Window.canvas.ask_update()
 
     def _on_flip(self, *_args: Any) -> None:
         label, self._frame_label = self._frame_label, None
         if label is not None:
             self.line(f"FRAME {label} {t_ms()}")
-        shot, self._shot_label = self._shot_label, None
-        if shot is not None and self.folder is not None:
+        if self._shot_armed is not None:
+            self._save(self._shot_armed)
+            self._shot_armed = None
+        if self._shot_label is not None:
+            # Labels size their text in the frame after the first one; shoot the settled frame.
+            self._shot_armed, self._shot_label = self._shot_label, None
+            Clock.schedule_once(lambda _dt: Window.canvas.ask_update(), 0)
+
+    def _save(self, shot: str) -> None:
+        if self.folder is not None:
             self.count += 1
             safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", shot)
             target = self.folder / f"{self.count:04d}-{safe}.png"

@@ -121,7 +121,7 @@ def sizes(width: float, height: float, *, large: bool) -> Sizes:
     # In portrait the faces go to two rows (3 + 2) so that their word labels keep room.
     narrow = portrait
     per_row = 3 if narrow else 5
-    face = min((190 if narrow else 150) * u, (width - 48 * u - 16 * u * (per_row - 1)) / per_row * 0.8)
+    face = min((210 if narrow else 150) * u, (width - 48 * u - 16 * u * (per_row - 1)) / per_row * 0.85)
     return Sizes(
         unit=u,
         pad=24 * u,

@@ -15,11 +15,26 @@ if TYPE_CHECKING:
 __all__ = ["KioskScreen", "find_named"]
 
 
+def _shown(widget: Widget, root: Widget) -> bool:
+    node: Widget | None = widget
+    while node is not None and node is not root:
+        if node.opacity <= 0:
+            return False
+        node = node.parent
+    return True
+
+
 def find_named(root: Widget, name: str) -> Widget | None:
-    """The first widget under `root` whose `name` property is `name` (tests, autopilot)."""
-    for widget in root.walk(restrict=True):
-        if getattr(widget, "name", None) == name and widget is not root:
-            return widget
+    """The widget under `root` whose `name` is `name` (tests, autopilot).
+
+    Some screens hold two layouts (portrait, landscape) with the same names; the one shown and
+    enabled wins, then the one shown, then any.
+    """
+    matches = [w for w in root.walk(restrict=True) if w is not root and getattr(w, "name", None) == name]
+    for wanted in (lambda w: _shown(w, root) and not w.disabled, lambda w: _shown(w, root), lambda w: True):
+        for widget in matches:
+            if wanted(widget):
+                return widget
     return None
 
 

@@ -47,6 +47,21 @@ class ChecklistScreen(KioskScreen):
             box.add_widget(row)
         self._changed()
         self.ids.scroll.scroll_y = 1
+        self.arrange(self.kiosk.sz.portrait)
+
+    def arrange(self, portrait: bool) -> None:
+        """Landscape: back, skip, none, continue in one row; portrait: the answers above the navigation."""
+        ids = self.ids
+        order = (
+            [ids.none_btn, ids.confirm_btn, ids.back_btn, ids.skip_btn]
+            if portrait
+            else [ids.back_btn, ids.skip_btn, ids.none_btn, ids.confirm_btn]
+        )
+        grid = ids.controls
+        if list(reversed(grid.children)) != order:
+            grid.clear_widgets()
+            for button in order:
+                grid.add_widget(button)
 
     def ticked(self) -> list[str]:
         """The option ids ticked now, in the survey's order."""

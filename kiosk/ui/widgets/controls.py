@@ -51,11 +51,14 @@ def scroll_into_view(scroll: Any, widget: Any) -> None:
     ScrollView.scroll_to without animation leaves the scroll effect's position stale, and the next
     touch would snap the list back; re-syncing the effect keeps it where it was put.
     """
+    viewport = scroll.children[0] if scroll.children else None
+    if viewport is None or viewport.height <= scroll.height:
+        return  # everything is on screen already
     scroll.scroll_to(widget, padding=10, animate=False)
 
     def sync(*_args: Any) -> None:
         update = getattr(scroll, "_update_effect_bounds", None)
-        if callable(update):
+        if callable(update) and viewport.height > scroll.height:
             update()
 
     sync()
@@ -82,6 +85,8 @@ class KioskButton(ButtonBehavior, Label):
     primary = BooleanProperty(False)
     selected = BooleanProperty(False)
     base_height = NumericProperty(0)  # 0 = the theme's button height
+    # Height 0: gone from the layout, and unlike a hidden widget it takes no touches.
+    collapsed = BooleanProperty(False)
     name = StringProperty("")  # stable handle for tests and the autopilot
 
 
