@@ -163,6 +163,7 @@ class Comment:
     day: date
     staff_name: str | None
     text: str
+    place: str | None = None  # the commune, in a parent unit's report
 
 
 @dataclass(frozen=True)
@@ -620,7 +621,9 @@ def comment_lines(data: ReportData) -> list[str]:
     if data.comments:
         lines.append("Một số ý kiến tiêu biểu:")
         for c in data.comments:
-            who = f", về {c.staff_name}" if c.staff_name else ""
+            who = (f", tại {in_sentence(c.place)}" if c.place else "") + (
+                f", về {c.staff_name}" if c.staff_name else ""
+            )
             lines.append(f"- Ngày {c.day.day:02d}/{c.day.month:02d}{who}: “{nfc(c.text.strip())}”")
     return lines
 

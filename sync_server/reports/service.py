@@ -24,6 +24,8 @@ from sync_server.reports.periods import ReportPeriod, parse_period
 __all__ = ["build_report", "report_data_for"]
 
 _NO_LABELS = Labels(groups={}, group_items={}, items={}, options={})
+# Quotes are picked from at most this many of the period's latest comments.
+MAX_COMMENTS_READ = 20_000
 
 
 def _unit_info(session: Session, unit: Unit) -> UnitInfo:
@@ -40,8 +42,23 @@ def _staff(session: Session, unit_ids: set[int]) -> dict[str, StaffInfo]:
     return found
 
 
+def _spread(rows: list[Any], count: int) -> list[Any]:
+    """`count` rows evenly spaced through `rows` (so a year's quotes are not all from its last day)."""
+    if count <= 0 or not rows:
+        return []
+    if len(rows) <= count:
+        return list(rows)
+    step = len(rows) / count
+    return [rows[int(i * step)] for i in range(count)]
+
+
 def _comments(
-    session: Session, unit_ids: set[int], period: ReportPeriod, staff: Mapping[str, StaffInfo], limit: int
+    session: Session,
+    unit_ids: set[int],
+    period: ReportPeriod,
+    staff: Mapping[str, StaffInfo],
+    limit: int,
+    unit_names: Mapping[int, str] | None = None,
 ) -> tuple[list[Comment], int, int]:
     where = (
         col(Response.unit_id).in_(unit_ids),
@@ -55,30 +72,34 @@ def _comments(
     contact_count = session.execute(
         select(func.count()).select_from(Response).where(*where, col(Response.contact_phone).is_not(None))
     ).scalar_one()
-    recent = session.execute(
-        select(col(Response.bucket_day), col(Response.staff_id), col(Response.comment), col(Response.answers))
+    rows = session.execute(
+        select(
+            col(Response.bucket_day),
+            col(Response.staff_id),
+            col(Response.comment),
+            col(Response.answers),
+            col(Response.unit_id),
+        )
         .where(*where, col(Response.has_comment).is_(True))
         .order_by(col(Response.submitted_at).desc())
-        .limit(50 * limit)
+        .limit(MAX_COMMENTS_READ)
     ).all()
-    # The unhappy comments are the ones a leader must act on: they come first, then the latest others.
     seen: set[str] = set()
     distinct = []
-    for r in recent:  # the same words twice say nothing new
+    for r in rows:  # the same words twice say nothing new
         key = " ".join((r[2] or "").lower().split())
         if key and key not in seen:
             seen.add(key)
             distinct.append(r)
-    recent = distinct
-    unhappy = [r for r in recent if (r[3] or {}).get("tong_the") in (1, 2)]
-    chosen = unhappy[: (limit + 1) // 2]
-    chosen += [r for r in recent if r not in chosen][: limit - len(chosen)]
+    # Unhappy comments are the ones a leader must act on: up to half the quotes; the rest spread over time.
+    unhappy = [r for r in distinct if (r[3] or {}).get("tong_the") in (1, 2)]
+    chosen = _spread(unhappy, (limit + 1) // 2)
+    chosen += _spread([r for r in distinct if r not in chosen], limit - len(chosen))
     chosen.sort(key=lambda r: r[0], reverse=True)
-    comments = [
-        Comment(day, staff[sid].name if sid in staff else None, text)
-        for day, sid, text, _answers in chosen
-        if text and text.strip()
-    ]
+    comments = []
+    for day, sid, text, _answers, unit_id in chosen:
+        place = unit_names.get(unit_id) if unit_names else None  # a parent unit's report names the commune
+        comments.append(Comment(day, staff[sid].name if sid in staff else None, text, place))
     return comments, int(comment_count), int(contact_count)
 
 
@@ -102,14 +123,21 @@ def report_data_for(
     labels = Labels.from_survey(survey) if survey is not None else _NO_LABELS
     unit_ids = queries.subtree(session, [unit.id])
     staff = _staff(session, unit_ids)
-    comments, comment_count, contact_count = _comments(session, unit_ids, period, staff, max_comments)
+    children = list(
+        session.execute(select(Unit).where(col(Unit.parent_id) == unit.id).order_by(col(Unit.code))).scalars()
+    )
+    unit_names = (
+        {u.id: u.name for u in session.execute(select(Unit).where(col(Unit.id).in_(unit_ids))).scalars()}
+        if children
+        else None
+    )
+    comments, comment_count, contact_count = _comments(
+        session, unit_ids, period, staff, max_comments, unit_names
+    )
 
     def indices(start: dt.date, end: dt.date, by: str, per: str) -> Mapping[str, Any]:
         return queries.indices_for(session, unit.code, start, end, by=by, period=per, min_sample=min_sample)
 
-    children = list(
-        session.execute(select(Unit).where(col(Unit.parent_id) == unit.id).order_by(col(Unit.code))).scalars()
-    )
     data = assemble_report(
         info,
         period,

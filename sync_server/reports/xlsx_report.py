@@ -203,12 +203,14 @@ def _violations(ws: Any, data: c.ReportData) -> None:
 
 def _comments(ws: Any, data: c.ReportData) -> None:
     ws.append([c.comment_lines(data)[0]])
-    _header(ws, ["Ngày", "Về công chức", "Ý kiến"])
+    _header(ws, ["Ngày", "Đơn vị", "Về công chức", "Ý kiến"])
     for comment in data.comments:
-        ws.append([comment.day, comment.staff_name or "", c.nfc(comment.text)])
+        ws.append(
+            [comment.day, comment.place or data.unit.name, comment.staff_name or "", c.nfc(comment.text)]
+        )
         ws.cell(row=ws.max_row, column=1).number_format = "dd/mm/yyyy"
-        ws.cell(row=ws.max_row, column=3).alignment = Alignment(wrap_text=True, vertical="top")
-    _widths(ws, [12, 26, 90])
+        ws.cell(row=ws.max_row, column=4).alignment = Alignment(wrap_text=True, vertical="top")
+    _widths(ws, [12, 22, 26, 90])
 
 
 def render_xlsx(data: c.ReportData) -> bytes:
