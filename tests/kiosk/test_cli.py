@@ -169,3 +169,15 @@ def test_run_with_a_roster_autopilots_ballots_and_saves_screenshots(tmp_path: Pa
     assert all(b["staff_id"] in ("nv01", None) and b["answers"]["tong_the"] for b in batch)
     status = _kiosk(home, "status")
     assert f"  pending:  {counts['pending']}" in status.stdout
+
+
+def test_run_on_a_damaged_database_is_one_sentence_and_keeps_the_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    damaged = b"not a database" * 500
+    (home / "kiosk.db").write_bytes(damaged)
+    done = _kiosk(home, "run", "--autopilot", "1")
+    assert done.returncode == 1
+    _one_sentence(done.stderr)
+    assert "the kiosk's data cannot be opened: database damaged" in done.stderr
+    assert (home / "kiosk.db").read_bytes() == damaged
