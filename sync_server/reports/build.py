@@ -16,7 +16,15 @@ from typing import Any, Literal
 from sync_server.reports.content import Comment, Labels, ReportData, StaffInfo, UnitInfo
 from sync_server.reports.periods import ReportPeriod
 
-__all__ = ["FORMATS", "IndicesFn", "ReportFormat", "assemble_report", "render"]
+__all__ = [
+    "FORMATS",
+    "MEDIA_TYPES",
+    "IndicesFn",
+    "ReportFormat",
+    "assemble_report",
+    "render",
+    "report_filename",
+]
 
 ReportFormat = Literal["xlsx", "docx", "pdf"]
 FORMATS: tuple[ReportFormat, ...] = ("xlsx", "docx", "pdf")
@@ -28,6 +36,12 @@ MEDIA_TYPES: dict[str, str] = {
 
 # (from, to, by, period) -> the body of GET /api/v1/indices
 IndicesFn = Callable[[date, date, str, str], Mapping[str, Any]]
+
+
+def report_filename(unit_code: str, period_key: str, fmt: str) -> str:
+    """The download name of a report: "bao-cao-XA-DEMO-2024-Q3.pdf" (ASCII, safe in any browser)."""
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in unit_code)
+    return f"bao-cao-{safe}-{period_key}.{fmt}"
 
 
 def _single(response: Mapping[str, Any]) -> Mapping[str, Any] | None:
