@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -175,7 +176,7 @@ def _status(settings: KioskSettings) -> int:
         ("config version", version),
         ("last sync", saved["last_sync_at"] or "never"),
         ("last error", saved["last_error"] or fault or warning or "none"),
-        ("data", str(settings.db_path) if counts else f"{settings.db_path} (not created yet)"),
+        ("data", _data_line(settings.db_path) if counts else f"{settings.db_path} (not created yet)"),
     ]
     width = max(len(label) for label, _ in lines) + 1
     for label, value in lines:
@@ -184,6 +185,17 @@ def _status(settings: KioskSettings) -> int:
     for status in STATUSES:
         print(f"  {status + ':':<9} {counts.get(status, 0)}")
     return 0
+
+
+def _data_line(db_path: Path) -> str:
+    """The file, its size with the WAL, and the room left on its disk (a full card stops the kiosk)."""
+    size = sum(p.stat().st_size for p in (db_path, Path(f"{db_path}-wal")) if p.exists())
+    try:
+        free = f", {shutil.disk_usage(db_path.parent).free / 1e6:,.0f} MB free on its disk"
+    except OSError:
+        free = ""
+    used = f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
+    return f"{db_path} ({used}{free})"
 
 
 _STATUS_KEYS = ("device_name", "device_id", "server_url", "last_sync_at", "last_error", "config_json")

@@ -80,6 +80,7 @@ def test_status_shows_counts_sync_state_and_config(tmp_path: Path) -> None:
     assert "last error:     máy chủ không trả lời (hết thời gian chờ)" in out
     for line in ("  pending:  1", "  synced:   1", "  rejected: 1", "  conflict: 0", "  open:     0"):
         assert line in out
+    assert f"data:           {home / 'kiosk.db'} (" in out and "MB free on its disk)" in out
 
 
 def test_status_of_a_damaged_database_is_one_sentence(tmp_path: Path) -> None:
