@@ -669,8 +669,10 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             )
         note = note.strip()
         if not note:
-            page.flashes.append(("error", translator(page.lang)("alerts.note_required")))
-            return RedirectResponse(safe_back(back, BASE + "/alerts"), status_code=303)
+            t = translator(page.lang)
+            return render(
+                templates, page, "error.html", "alerts", status_code=400, message=t("alerts.note_required")
+            )
         if db.get(AlertAck, response_id) is None:
             assert page.user is not None and page.user.id is not None
             db.add(

@@ -48,7 +48,8 @@ def test_leader_acknowledges_an_alert_with_a_note(as_leader: TestClient, world: 
 
 def test_an_empty_note_acknowledges_nothing(as_leader: TestClient, world: World) -> None:
     rid = world.ids["very"]
-    as_leader.post(f"/dashboard/alerts/{rid}/ack", data={"note": "   ", "csrf_token": _token(as_leader)})
+    r = as_leader.post(f"/dashboard/alerts/{rid}/ack", data={"note": "   ", "csrf_token": _token(as_leader)})
+    assert r.status_code == 400 and "Vui lòng nhập ghi chú xử lý." in r.text
     assert f'id="alert-{rid}"' in as_leader.get("/dashboard/alerts").text
 
 

@@ -169,6 +169,8 @@ def test_every_page_renders_in_both_languages(as_admin: TestClient, world: World
         assert r.status_code == 200, (path, r.text[:500])
         assert f'<html lang="{lang}">' in r.text
         assert r.headers["cache-control"] == "no-store"
+        assert "script-src" not in r.headers["content-security-policy"]  # default-src 'none': no script
+        assert r.headers["x-frame-options"] == "DENY"
 
 
 def test_new_ballots_show_at_once(as_admin: TestClient, world: World) -> None:
