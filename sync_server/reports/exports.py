@@ -294,9 +294,9 @@ def figures_csv(indices_response: Mapping[str, Any]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _key_label(key: Any, staff_names: Mapping[str, str]) -> str:
+def _key_label(key: Any, staff_names: Mapping[str, str], by_staff: bool) -> str:
     if key is None:
-        return "Tất cả" if not staff_names else "Không rõ công chức"
+        return "Không rõ công chức" if by_staff else "Tất cả"
     text = str(key)
     if text in staff_names:
         return staff_names[text]
@@ -315,6 +315,8 @@ def figures_xlsx(
     rows: Sequence[Mapping[str, Any]] = indices_response.get("rows") or []
     names = dict(staff_names or {})
     groups, items, _ = _figure_columns(rows)
+    # A by=staff response keys rows by officer id; a by=none response has one row keyed null ("all").
+    by_staff = any(r.get("key") in names for r in rows if r.get("key") is not None)
     wb = Workbook()
     ws = wb.active
     ws.title = "Chỉ số"
@@ -339,7 +341,7 @@ def figures_xlsx(
         ci = r.get("satisfaction_ci95") or [None, None]
         ws.append(
             [
-                _key_label(r.get("key"), names),
+                _key_label(r.get("key"), names, by_staff),
                 r.get("n", 0),
                 r.get("satisfaction_index"),
                 ci[0],
@@ -377,7 +379,7 @@ def figures_xlsx(
     )
     _style_header(detail, 1, 6)
     for r in rows:
-        key = _key_label(r.get("key"), names)
+        key = _key_label(r.get("key"), names, by_staff)
         for q in items:
             item = (r.get("items") or {}).get(q)
             if not item:

@@ -133,3 +133,12 @@ def test_empty_exports_are_valid_files() -> None:
     assert _csv(figures_csv({"unit": "X", "from": "2024-01-01", "to": "2024-01-31", "rows": []})) == []
     load_workbook(io.BytesIO(figures_xlsx({"rows": []})))
     load_workbook(io.BytesIO(ballots_xlsx([], None, role="leader")))
+
+
+def test_a_whole_unit_row_is_all_ballots_even_with_officer_names_given() -> None:
+    from datetime import date
+
+    response = indices_fn(make_ballots())(date(2024, 7, 1), date(2024, 9, 30), "none", "month")
+    ws = load_workbook(io.BytesIO(figures_xlsx(response, staff_names={"cb01": "Nguyễn Thị Hằng"}))).active
+    labels = [r[0] for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
+    assert labels[0] == "Tất cả"
