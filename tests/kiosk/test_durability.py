@@ -63,7 +63,12 @@ def _start(home: Path, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
         [sys.executable, str(script)],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "SURVEY_KIOSK_HOME": str(home), "PYTHONPATH": str(Path.cwd()), **env},
+        env={
+            **os.environ,
+            "SURVEY_KIOSK_HOME": str(home),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            **env,
+        },
     )
 
 
