@@ -603,6 +603,7 @@ class KioskApp(App):
     def _on_touch_up(self, _window: Any, touch: Any) -> None:
         # The tap's effect (a new screen, a ticked box) is drawn in the next frame.
         if self.recorder is not None and self.trace and hasattr(self, "sm"):
+            self.recorder.line(f"RELEASE {int(touch.x)} {int(touch.y)} {_t_ms()}")
             self.recorder.frame(f"{self.sm.current_screen.view_label()}-{self.lang}")
 
     def _on_stored(self, ballot_id: str, what: str) -> None:

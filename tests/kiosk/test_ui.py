@@ -19,6 +19,9 @@ import pytest
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", "warning")
+# Software GL (llvmpipe) rasterising in the calling thread: on this shared 2-core machine its worker
+# threads starve and every frame waits for them.
+os.environ.setdefault("LP_NUM_THREADS", "0")
 
 from kiosk.config import load_config
 from kiosk.settings import KioskSettings

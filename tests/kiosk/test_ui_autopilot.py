@@ -31,6 +31,7 @@ def test_autopilot_taps_five_ballots_and_saves_a_png_of_every_screen(tmp_path: P
         "SURVEY_KIOSK_TRACE": "1",
         "KCFG_GRAPHICS_WIDTH": "800",
         "KCFG_GRAPHICS_HEIGHT": "600",
+        "LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "0"),
     }
     args = ["run", "--mode", "tablet", "--config", str(roster)]
     args += ["--autopilot", "5", "--seed", "3", "--speed", "20", "--screenshots", str(shots)]
