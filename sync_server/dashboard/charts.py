@@ -84,8 +84,8 @@ def trend_svg(points: Sequence[TrendPoint], *, title: str, no_data: str = "—")
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    step = 10 if span <= 60 else 20 if span <= 80 else 25
-    for g in range(floor, 101, step):
+    grid_step = 10 if span <= 60 else 20 if span <= 80 else 25
+    for g in range(floor, 101, grid_step):
         y = py(g)
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{g}</text>')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 
@@ -86,6 +87,10 @@ def test_trend_chart_draws_band_line_and_gaps() -> None:
     assert svg.count("<circle") == 3 and svg.count('class="dot hollow"') == 1
     assert svg.count("<polyline") == 1  # the gap in August splits the line; a lone July point has none
     assert "<rect" in svg and "<polygon" in svg  # a lone band, then a band over two months
+    xs = [float(x) for x in re.findall(r'<circle[^>]* cx="([0-9.]+)"', svg)]
+    assert xs == sorted(xs) and xs[-1] - xs[0] > 400  # the months spread over the whole width
+    ys = re.findall(r'class="axis" x="[0-9.]+" y="[0-9.]+" text-anchor="end">(\d+)<', svg)
+    assert ys == ["50", "60", "70", "80", "90", "100"]  # lowest interval 60 → the axis starts at 50
 
 
 def test_bars_escape_labels_and_show_missing_data() -> None:
