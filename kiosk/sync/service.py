@@ -109,7 +109,7 @@ class SyncOutcome:
         return self.status == "ok"
 
     def summary(self) -> str:
-        """One line for people: ``đã gửi 30 (mới 28, trùng 2), còn chờ 0``."""
+        """One line for people: ``Đã gửi 30 (mới 28, trùng 2), còn chờ 0``."""
         c = self.counts
         sent = sum(c.get(k, 0) for k in ("created", "duplicate", "conflict", "rejected"))
         parts = [f"mới {c.get('created', 0)}", f"trùng {c.get('duplicate', 0)}"]
@@ -117,7 +117,7 @@ class SyncOutcome:
             parts.append(f"xung đột {c['conflict']}")
         if c.get("rejected"):
             parts.append(f"bị từ chối {c['rejected']}")
-        text = f"đã gửi {sent} ({', '.join(parts)}), còn chờ {self.pending}"
+        text = f"Đã gửi {sent} ({', '.join(parts)}), còn chờ {self.pending}"
         if self.error:
             text += f" — {self.error}"
         return text
