@@ -266,7 +266,7 @@ def enrol_device(session: Session, code: str, name: str, now: dt.datetime) -> tu
     device = Device(
         id=device_id,
         unit_id=row.unit_id,
-        name=_nfc(name)[:200],
+        name="".join(ch for ch in _nfc(name) if ch.isprintable())[:200],
         token_hash=hash_token(token),
         created=now,
         last_seen=now,

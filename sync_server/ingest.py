@@ -222,6 +222,8 @@ def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
     if comment is not None:
         if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
             raise _Reject(f"comment must be text of at most {MAX_COMMENT} characters, or null")
+        if "\x00" in comment:
+            raise _Reject("comment contains a NUL character")
         comment = unicodedata.normalize("NFC", comment)
     phone = None
     contact = item.get("contact")
@@ -466,7 +468,8 @@ def ingest_batch(
     quarantine: list[dict[str, Any]] = []
     received_seqs: list[int] = []
     for item, raw_id, rid, content_hash in prepared:
-        shown_id = raw_id[:MAX_ID_CHARS] if raw_id is not None else None
+        # PostgreSQL text cannot hold NUL: the quarantine keeps it escaped (`raw` has it exactly).
+        shown_id = raw_id[:MAX_ID_CHARS].replace("\x00", "\\u0000") if raw_id is not None else None
         if rid is not None and rid in existing:
             first_hash, first_device = existing[rid]
             if first_hash == content_hash and first_device == device_id:

@@ -36,7 +36,12 @@ class UnknownUnit(LookupError):
 
 def unit_by_code(session: Session, code: str) -> Unit:
     """The unit with this code; raises UnknownUnit."""
-    unit = session.execute(select(Unit).where(col(Unit.code) == code)).scalars().first()
+    # A NUL can never be in a code, and PostgreSQL refuses it even as a parameter.
+    unit = (
+        None
+        if "\x00" in code
+        else session.execute(select(Unit).where(col(Unit.code) == code)).scalars().first()
+    )
     if unit is None:
         raise UnknownUnit(f"There is no unit with code {code!r}.")
     return unit

@@ -57,7 +57,8 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
-    user = session.exec(select(User).where(User.username == username)).first()
+    # PostgreSQL refuses NUL even as a parameter; no username holds one.
+    user = None if "\x00" in username else session.exec(select(User).where(User.username == username)).first()
     if user is None or not user.active:
         # Verifying against a dummy keeps the time of "no such user" equal to "wrong password".
         global _dummy_hash

@@ -156,7 +156,11 @@ def config(
 def photo(staff_id: str, device: DeviceDep, session: SessionDep, settings: SettingsDep) -> FileResponse:
     """An officer's photo; only for devices of the officer's unit."""
     staff = (
-        session.execute(select(Staff).where(col(Staff.unit_id) == device.unit_id, col(Staff.id) == staff_id))
+        None
+        if "\x00" in staff_id  # PostgreSQL refuses NUL even as a parameter
+        else session.execute(
+            select(Staff).where(col(Staff.unit_id) == device.unit_id, col(Staff.id) == staff_id)
+        )
         .scalars()
         .first()
     )

@@ -52,3 +52,13 @@ def test_indices_need_a_valid_token(api: Api) -> None:
     device = api.enrol()
     # A device token is not an administrator's token.
     assert api.client.get("/api/v1/indices?unit=XA01", headers=device).status_code == 401
+
+
+def test_nul_in_names_is_just_not_found(api: Api) -> None:
+    api.add_user("admin", "admin")
+    odd = api.client.post("/api/v1/auth/token", data={"username": "ad\x00min", "password": PASSWORD})
+    assert odd.status_code == 401
+    reply = api.client.get("/api/v1/indices", params={"unit": "XA\x0001"}, headers=api.login("admin"))
+    assert reply.status_code == 404
+    enrolled = api.client.post("/api/v1/devices/enrol", json={"code": api.code(), "name": "Quầy\x00 1"})
+    assert enrolled.status_code == 201

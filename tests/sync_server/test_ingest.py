@@ -336,3 +336,16 @@ def test_uploads_are_rate_limited_per_device(api: Api) -> None:
     limited = api.upload(device, [])
     assert limited.status_code == 429 and limited.json()["error"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_nul_characters_never_reach_the_database_unescaped(api: Api) -> None:
+    # PostgreSQL text refuses NUL: each place a device's string is stored must cope, on both backends.
+    device = api.enrol()
+    items = [api.ballot(device, comment="a\x00b"), api.ballot(device, id="\x00"), {"id": "x\x00", "seq": 1}]
+    reply = api.upload(device, [*items, api.ballot(device, answers={"tong_the": 4, "\x00": 1})])
+    assert api.statuses(reply) == ["rejected"] * 4
+    assert "NUL" in reply.json()["results"][0]["error"]
+    assert _counts(api)["ResponseQuarantine"] == 4
+    text_answer_ok = api.upload(device, [api.ballot(device, comment="Cảm ơn\tcán bộ\n")])
+    assert api.statuses(text_answer_ok) == ["created"]
+    assert api.client.get("/api/v1/device/photos/cb%0001", headers=device).status_code == 404
