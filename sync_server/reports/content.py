@@ -10,6 +10,7 @@ module only picks, orders, labels and formats them, so a report always equals th
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,9 +101,13 @@ IN_GROUP_LABELS: dict[tuple[str, str], str] = {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def nfc(text: str) -> str:
-    """Vietnamese text in composed form (NFC), as every output must be."""
-    return unicodedata.normalize("NFC", text)
+    """Vietnamese text in composed form (NFC), as every output must be, without control characters
+    (DOCX and XLSX cannot hold them, and a stray one from a kiosk must not stop a report)."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text))
 
 
 _PREFIXES = ("Thị trấn ", "Đặc khu ", "Xã ", "Phường ", "Tỉnh ", "Thành phố ", "Huyện ", "Quận ", "Thị xã ")
@@ -624,7 +629,7 @@ def comment_lines(data: ReportData) -> list[str]:
             who = (f", tại {in_sentence(c.place)}" if c.place else "") + (
                 f", về {c.staff_name}" if c.staff_name else ""
             )
-            lines.append(f"- Ngày {c.day.day:02d}/{c.day.month:02d}{who}: “{nfc(c.text.strip())}”")
+            lines.append(f"- Ngày {c.day.day:02d}/{c.day.month:02d}{who}: “{' '.join(nfc(c.text).split())}”")
     return lines
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -50,7 +51,9 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def _safe(value: str) -> str:
-    """Neutralise spreadsheet formulas in citizens' free text (CSV injection)."""
+    """Citizens' free text made safe for a spreadsheet: no formulas (CSV injection), no control characters
+    (XLSX cannot hold them; a kiosk bug must not make the whole export fail)."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

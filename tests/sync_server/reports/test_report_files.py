@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,13 @@ def test_the_pdf_renders_with_both_header_blocks_inked(quarterly: dict[str, byte
     assert ink((0.1, 0.05, 0.5, 0.15)) > 50, "issuer block top-left"
     assert ink((0.5, 0.05, 0.95, 0.15)) > 50, "quốc hiệu and tiêu ngữ top-right"
     assert ink((0.0, 0.0, 1.0, 0.04)) == 0, "nothing printed in the top margin"
+
+
+def test_odd_comment_text_never_stops_a_report() -> None:
+    odd = "Cán bộ\x00 tốt\x1b, dòng 1\r\ndòng 2 <b>&amp;</b> =1+1"
+    data = replace(_data("2024-09"), comments=[Comment(date(2024, 9, 3), None, odd)])
+    expected = "Cán bộ tốt, dòng 1 dòng 2 <b>&amp;</b> =1+1"
+    assert expected in _docx_text(render(data, "docx"))
+    assert expected in _pdf_text(render(data, "pdf"))
+    sheet = load_workbook(io.BytesIO(render(data, "xlsx")))["Góp ý"]
+    assert any("Cán bộ tốt" in str(cell.value) for row in sheet.iter_rows() for cell in row)
