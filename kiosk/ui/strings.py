@@ -41,7 +41,7 @@ STRINGS: dict[str, dict[str, str]] = {
     # Checklist
     "none_of_these": {"vi": "Không gặp hành vi nào", "en": "None of these"},
     "tick_hint": {
-        "vi": "Chạm vào các ý Ông/Bà đã gặp, rồi bấm «Tiếp tục».",
+        "vi": "Chạm vào các ý Ông/Bà đã gặp, rồi bấm “Tiếp tục”.",
         "en": "Tap what you met, then press “Continue”.",
     },
     # Comment and contact
