@@ -355,3 +355,36 @@ def test_sync_results_purge_ballots_synced_longer_ago_than_retention(db: Path) -
         assert store.ballot(old) is None
         assert store.ballot(recent) is not None
         assert store.counts_by_status()["synced"] == 1
+
+
+def test_the_app_and_a_sync_command_share_the_file(db: Path) -> None:
+    """Two connections, as `survey-kiosk run` and `survey-kiosk sync` in two processes."""
+    app, sync = KioskStore(db), KioskStore(db)
+    errors: list[BaseException] = []
+
+    def citizens() -> None:
+        try:
+            for _ in range(60):
+                app.finish_ballot(_ballot(app, tong_the=4, xin_chao=5))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def syncing() -> None:
+        try:
+            for _ in range(60):
+                batch = sync.pending_batch(7)
+                sync.mark_results([(item["id"], "created", None) for item in batch])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=citizens), threading.Thread(target=syncing)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    counts = app.counts_by_status()
+    assert counts["pending"] + counts["synced"] == 60 and counts == sync.counts_by_status()
+    assert app.answer_counts(SURVEY["survey_id"]) == {"tong_the": 60, "xin_chao": 60}
+    app.close()
+    sync.close()
