@@ -11,6 +11,7 @@ enrolment, from the bundled default survey plus an optional local roster file (J
 from __future__ import annotations
 
 import csv
+import io
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -135,7 +136,15 @@ def read_roster(path: Path) -> tuple[tuple[Officer, ...], dict[str, str]]:
         return candidate
 
     if path.suffix.lower() == ".csv":
-        rows = list(csv.DictReader(text.splitlines()))
+        try:
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            # Spreadsheets write "ID", " Name "…: match columns loosely.
+            rows = [
+                {(key or "").strip().lower(): (value or "").strip() for key, value in row.items() if key}
+                for row in reader
+            ]
+        except csv.Error as exc:
+            raise ConfigError(f"{path}: not a readable CSV file ({exc}).") from None
         missing = {"id", "name"} - set(rows[0].keys() if rows else ())
         if rows and missing:
             raise ConfigError(f"{path} lacks the column(s) {', '.join(sorted(missing))}.")

@@ -60,7 +60,7 @@ def choose_details(survey: Survey, answer_counts: Mapping[str, int], k: int, rng
     """The `k` detail items with the fewest answers so far, fewest first, ties broken by `rng`.
 
     >>> choose_details(survey, {"xin_chao": 9}, 2, random.Random(0))
-    ['tiep_can', 'luon_mim_cuoi']
+    ['tiep_can_noi_lam_thu_tuc', 'xin_phep']
     """
     candidates = [q.id for q in survey.detail_questions if q.id != OVERALL_ID]
     # One random key per candidate, drawn in file order, keeps a seeded run reproducible.

@@ -146,3 +146,14 @@ def test_server_config_with_a_broken_survey_is_refused(tmp_path: Path) -> None:
     data["survey"] = survey
     with pytest.raises(ConfigError, match="survey is invalid"):
         config_from_json(data, tmp_path)
+
+
+def test_a_spreadsheet_csv_with_loose_headers_and_a_quoted_line_break(tmp_path: Path) -> None:
+    roster = tmp_path / "staff.csv"
+    roster.write_text(
+        'ID, Name ,Title,Counter\nnv01,"Nguyễn Thị Lan","Công chức\nTư pháp",1\n', encoding="utf-8"
+    )
+    staff, _ = read_roster(roster)
+    assert [(o.id, o.name, o.title, o.counter) for o in staff] == [
+        ("nv01", "Nguyễn Thị Lan", "Công chức\nTư pháp", "1")
+    ]
