@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -21,6 +21,8 @@ from sqlmodel import Session, col
 from sync_server.models import TallyBallots
 
 __all__ = ["FiguresCache", "data_version"]
+
+T = TypeVar("T")
 
 
 def data_version(session: Session, unit_ids: set[int]) -> tuple[int, int, int]:
@@ -40,15 +42,15 @@ class FiguresCache:
 
     def __init__(self, maxsize: int = 256) -> None:
         self.maxsize = maxsize
-        self._items: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value of `key` (which must include the data version), else `compute()`."""
         with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
+            if key in self._items:
                 self._items.move_to_end(key)
+                hit: T = self._items[key]
                 return hit
         value = compute()
         with self._lock:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from surveys.loader import Survey, parse_survey
@@ -395,7 +395,10 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
                 value = groups.get(g.id)
                 bar = Bar(g.title.get(page.lang), value, fmt.pct(value) if value is not None else "")
                 (friendly if g.friendly else sipas if g.sipas else friendly).append(bar)
-        open_alerts, open_total = alerts_query(page, only_open=True, limit=5)
+        open_alerts: list[dict[str, Any]] = []
+        open_total = 0
+        if page.access.sees_ballots:
+            open_alerts, open_total = newest_open_alerts(page, survey)
         return render(
             templates,
             page,
@@ -408,10 +411,8 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             trend_points=points,
             friendly_svg=bars_html(friendly, title=t("overview.groups")),
             sipas_svg=bars_html(sipas, title=t("overview.sipas")),
-            open_alerts=[alert_view(page, b, a, survey) for b, a in open_alerts]
-            if page.access.sees_ballots
-            else [],
-            open_alerts_total=open_total if page.access.sees_ballots else 0,
+            open_alerts=open_alerts,
+            open_alerts_total=open_total,
         )
 
     @router.get("/officers", response_class=HTMLResponse)
@@ -562,8 +563,6 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
     def alerts_query(
         page: Page, *, only_open: bool, limit: int = LIST_LIMIT
     ) -> tuple[list[tuple[Ballot, AlertAck | None]], int]:
-        from sqlalchemy import func
-
         ids = unit_ids(page)
         base = (
             select(Ballot, AlertAck)
@@ -592,6 +591,20 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
         found: list[tuple[Ballot, AlertAck | None]] = [(b, a) for b, a in page.db.exec(base).all()]
         total = int(page.db.exec(count_q).one())
         return found, total
+
+    def newest_open_alerts(page: Page, survey: Survey | None) -> tuple[list[dict[str, Any]], int]:
+        """The five newest open alerts and how many are open, cached until a ballot or an acknowledgement."""
+        assert page.unit is not None
+        figures_version = page.memo.get("version") or data_version(page.db, unit_ids(page))
+        acks = int(page.db.exec(select(func.count()).select_from(AlertAck)).one())
+        key = ("open-alerts", page.unit.code, page.lang, page.access.can_act, figures_version, acks)
+
+        def compute() -> tuple[list[dict[str, Any]], int]:
+            found, total = alerts_query(page, only_open=True, limit=5)
+            return [alert_view(page, b, a, survey) for b, a in found], total
+
+        value: tuple[list[dict[str, Any]], int] = cache.get_or_compute(key, compute)
+        return value
 
     def rating_label(page: Page, survey: Survey | None, value: Any) -> str:
         if not isinstance(value, int) or not 1 <= value <= 5:
