@@ -190,6 +190,8 @@ def make_ballots(
 
 def kiosk_env(home: Path, **extra: str) -> dict[str, str]:
     env = {**os.environ, "SURVEY_KIOSK_HOME": str(home), "KIVY_HOME": str(home / "kivy"), "KIVY_NO_ARGS": "1"}
+    # Software GL rasterising in the calling thread: on a shared 2-core machine its workers starve.
+    env.setdefault("LP_NUM_THREADS", "0")
     env.update(extra)
     return env
 
