@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Engine, Table, create_engine, event
+from sqlalchemy import JSON, Column, Date, DateTime, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
@@ -104,7 +104,8 @@ def _converter(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None
         kind = kind.impl_instance
     if isinstance(kind, JSON):
         if dialect == "sqlite":
-            return lambda v: None if v is None else json.dumps(v)
+            encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+            return lambda v: None if v is None else encode(v)
         from psycopg.types.json import Json
 
         return lambda v: None if v is None else Json(v)
@@ -113,8 +114,7 @@ def _converter(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None
             return _memo(_sqlite_datetime)
         if isinstance(kind, Date):
             return lambda v: None if v is None else v.isoformat()
-        if isinstance(kind, Boolean):
-            return lambda v: None if v is None else int(v)
+        # Booleans need nothing: sqlite3 stores Python's bool as the integer SQLAlchemy reads back.
     return None
 
 

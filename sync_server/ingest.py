@@ -113,10 +113,12 @@ class _Reject(Exception):
     """An item broke a rule; the message says which."""
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_hash(item: Any) -> str:
     """SHA-256 of the item's canonical JSON: sorted keys, no spaces, UTF-8. Equal hash = identical."""
-    text = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(item).encode("utf-8")).hexdigest()
 
 
 def _raw(item: Any) -> str:
