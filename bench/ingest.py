@@ -1,0 +1,146 @@
+"""Ingest over HTTP into a real `survey-server serve` process: gzip batches of 1,000, new and replayed.
+
+    .venv/bin/python bench/ingest.py           # SQLite, then PostgreSQL when SURVEY_TEST_PG_URL is set
+    .venv/bin/python bench/ingest.py --backend sqlite --n 50000 --profile
+
+Prints ballots/s (wall, one device sending batch after batch as a kiosk does) and the server's CPU
+seconds per 1,000 ballots, read from /proc/<pid>/stat (client work is not counted). Targets: a new
+ballot ≥ 20,000/s, a replayed (already stored) one ≥ 50,000/s. `--profile` runs the same batches
+through `ingest_batch` in this process under cProfile and prints the top functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gzip
+import json
+import platform
+import pstats
+import random
+import statistics
+import time
+from pathlib import Path
+
+import _data
+import httpx
+
+
+def encode(batches: list[list[dict[str, object]]]) -> list[bytes]:
+    return [gzip.compress(json.dumps({"responses": b}, ensure_ascii=False).encode(), 6) for b in batches]
+
+
+def post_all(
+    server: _data.ServerProcess, headers: dict[str, str], bodies: list[bytes], expect: str
+) -> tuple[float, float, list[float]]:
+    """Wall seconds, server CPU seconds and per-batch latencies for posting every body in turn."""
+    latencies: list[float] = []
+    with httpx.Client(base_url=server.base, timeout=300) as client:
+        cpu0, t0 = server.cpu(), time.perf_counter()
+        for body in bodies:
+            start = time.perf_counter()
+            reply = client.post("/api/v1/device/responses", content=body, headers=headers)
+            latencies.append(time.perf_counter() - start)
+            reply.raise_for_status()
+            statuses = {r["status"] for r in reply.json()["results"]}
+            if statuses != {expect}:
+                raise SystemExit(f"expected only {expect!r}, got {statuses}")
+        return time.perf_counter() - t0, server.cpu() - cpu0, latencies
+
+
+def run(backend: str, n: int, batch: int, seed: int) -> None:
+    with _data.temp_folder("bench-ingest-") as tmp:
+        folder = Path(tmp)
+        with _data.fresh_database(backend, folder) as url:
+            engine = _data.make_engine(url)
+            survey = _data.populate(engine, folder, ["XA01"], officers=20)
+            code = _data.enrolment_code(engine, "XA01")
+            engine.dispose()
+            staff: list[str | None] = [f"xa01-cb{k:02d}" for k in range(20)] + [None]
+            rng = random.Random(seed)
+            batches = [
+                _data.protocol_ballots(survey, staff, min(batch, n - i), i + 1, rng)
+                for i in range(0, n, batch)
+            ]
+            bodies = encode(batches)
+            raw_mb = sum(len(json.dumps({"responses": b}).encode()) for b in batches) / 1e6
+            print(
+                f"\n[{backend}] {n:,} ballots in {len(bodies)} gzip batches of {batch:,} "
+                f"({raw_mb:.1f} MB JSON, {sum(map(len, bodies)) / 1e6:.1f} MB gzip)"
+            )
+            with _data.serve(url, folder) as server, httpx.Client(base_url=server.base, timeout=60) as client:
+                enrol = client.post("/api/v1/devices/enrol", json={"code": code, "name": "Quầy đo"})
+                enrol.raise_for_status()
+                headers = {
+                    "Authorization": f"Bearer {enrol.json()['token']}",
+                    "Content-Type": "application/json",
+                    "Content-Encoding": "gzip",
+                }
+                for label, expect in (("new", "created"), ("replayed", "duplicate")):
+                    wall, cpu, lat = post_all(server, headers, bodies, expect)
+                    per_cpu = n / cpu if cpu else float("inf")
+                    print(
+                        f"  {label:<9} {n / wall:>9,.0f} ballots/s wall   server CPU {cpu:6.2f} s "
+                        f"({cpu / n * 1e6:6.1f} ms per 1,000; {per_cpu:>9,.0f} ballots per CPU-s)   "
+                        f"batch latency median {statistics.median(lat) * 1000:5.0f} ms, "
+                        f"max {max(lat) * 1000:5.0f} ms"
+                    )
+
+
+def profile(n: int, batch: int, seed: int) -> None:
+    """`ingest_batch` in this process on SQLite under cProfile: where a new batch's time goes."""
+    from sqlmodel import Session, select
+
+    from sync_server.db import write_session
+    from sync_server.ingest import ingest_batch
+    from sync_server.models import Device, utcnow
+
+    with _data.temp_folder("bench-ingest-prof-") as tmp, _data.fresh_database("sqlite", Path(tmp)) as url:
+        engine = _data.make_engine(url)
+        survey = _data.populate(engine, Path(tmp), ["XA01"], officers=20)
+        with write_session(engine) as session:
+            session.add(Device(id="bench-device", unit_id=1, name="bench", token_hash="0" * 64))
+            session.commit()
+        rng = random.Random(seed)
+        staff: list[str | None] = [f"xa01-cb{k:02d}" for k in range(20)] + [None]
+        batches = [_data.protocol_ballots(survey, staff, batch, i + 1, rng) for i in range(0, n, batch)]
+        parsed = [json.loads(json.dumps(b)) for b in batches]
+        profiler = cProfile.Profile()
+        for items in parsed:
+            with write_session(engine) as session:
+                device = session.get(Device, "bench-device")
+                assert device is not None
+                profiler.enable()
+                ingest_batch(session, device, items, utcnow())
+                session.commit()
+                profiler.disable()
+        with Session(engine) as session:
+            assert len(session.exec(select(Device)).all()) == 1
+        print(f"\ncProfile of ingest_batch, {n:,} new ballots on SQLite (top 15 by own time):")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    print(f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}")
+    print(_data.CAVEATS)
+    print("Targets: new ≥ 20,000 ballots/s, replayed ≥ 50,000 ballots/s.")
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        if backend == "postgresql" and not _data.pg_admin_url():
+            print("\n[postgresql] skipped: set SURVEY_TEST_PG_URL to an admin URL")
+            continue
+        run(backend, args.n, args.batch, args.seed)
+    if args.profile:
+        profile(args.n, args.batch, args.seed)
+
+
+if __name__ == "__main__":
+    main()
