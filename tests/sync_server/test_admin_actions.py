@@ -97,3 +97,13 @@ def test_staff_import_details(server_db_url: str, tmp_path: Path) -> None:
         with pytest.raises(AdminError, match="no unit"):
             import_staff(session, "XA99", csv, photos)
     engine.dispose()
+
+
+def test_sqlite_files_are_durable_at_every_commit(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/deep/folder/server.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert (tmp_path / "deep" / "folder" / "server.db").is_file()
+    engine.dispose()
