@@ -133,3 +133,21 @@ def test_a_parent_unit_ranks_its_communes() -> None:
     assert "Đơn vị có phiếu phản ánh hành vi vi phạm: Xã Hai (3,0% trên 500 phiếu)." in c.violation_lines(
         data
     )
+
+
+def test_a_parent_unit_workbook_has_a_sheet_of_communes() -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from sync_server.reports import render
+
+    children = [
+        (UnitInfo("XA-1", "Xã Một"), _row(None, 400, 80.0)),
+        (UnitInfo("XA-2", "Xã Hai"), _row(None, 500, 90.0)),
+    ]
+    wb = load_workbook(io.BytesIO(render(_data(children=children, staff_rows=[]), "xlsx")))
+    assert "Đơn vị" in wb.sheetnames and "Công chức" not in wb.sheetnames
+    rows = list(wb["Đơn vị"].iter_rows(min_row=2, values_only=True))
+    assert [(r[1], r[2], r[3], r[6]) for r in rows] == [("Xã Hai", 500, 90.0, 1), ("Xã Một", 400, 80.0, 2)]
+    assert len(wb["Đơn vị"]._charts) == 1
