@@ -21,8 +21,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, insert, select, update
 from sqlmodel import Session, col
 
 from .db import bulk_insert
@@ -65,7 +64,7 @@ PHONE_CHARS = frozenset("0123456789+-. ()")
 _ID_CHUNK = 500
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs a call per field, per ballot
 class ItemResult:
     """The outcome for one item: `created`, `duplicate`, `conflict` or `rejected` (with `error`)."""
 
@@ -308,14 +307,17 @@ def _cached_rules(session: Session, survey_id: str, version: str, content_hash: 
 
 
 def _existing(session: Session, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(content_hash, device_id) of the ids already stored; driver-level SQL, since compiling an
+    IN list of hundreds of bound values costs SQLAlchemy more than the lookup itself."""
     found: dict[str, tuple[str, str]] = {}
+    mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    connection = session.connection()
     for start in range(0, len(ids), _ID_CHUNK):
-        chunk = ids[start : start + _ID_CHUNK]
-        for rid, content_hash, device_id in session.execute(
-            select(col(Response.id), col(Response.content_hash), col(Response.device_id)).where(
-                col(Response.id).in_(chunk)
-            )
-        ):
+        chunk = tuple(ids[start : start + _ID_CHUNK])
+        sql = (
+            f"SELECT id, content_hash, device_id FROM response WHERE id IN ({', '.join(mark for _ in chunk)})"
+        )
+        for rid, content_hash, device_id in connection.exec_driver_sql(sql, chunk):
             found[rid] = (content_hash, device_id)
     return found
 
@@ -377,24 +379,21 @@ def tally_rows(
     return answers, ballots
 
 
-def _upsert(session: Session, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
+def _upsert(session: Session, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """Add counts: `INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + excluded.count`
+    (the same SQL on SQLite and PostgreSQL; sent to the driver in one executemany)."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    stmt: Insert
-    if dialect == "sqlite":
-        sq = sqlite.insert(table)
-        stmt = sq.on_conflict_do_update(
-            index_elements=keys, set_={"count": table.c.count + sq.excluded.count}
-        )
-    elif dialect == "postgresql":
-        pg = postgresql.insert(table)
-        stmt = pg.on_conflict_do_update(
-            index_elements=keys, set_={"count": table.c.count + pg.excluded.count}
-        )
-    else:
+    if dialect not in ("sqlite", "postgresql"):
         raise RuntimeError(f"tallies need SQLite or PostgreSQL, not {dialect}")
-    session.execute(stmt, rows)
+    mark = "?" if dialect == "sqlite" else "%s"
+    names = list(rows[0])
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET count = {table.name}.count + excluded.count"
+    )
+    session.connection().exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
 
 
 def _store_tallies(session: Session, unit_id: int, rows: list[dict[str, Any]], ctx: _Context) -> None:
