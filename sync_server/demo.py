@@ -136,19 +136,17 @@ def initials(name: str) -> str:
     return (words[0][:1] + (words[-1][:1] if len(words) > 1 else "")).upper()
 
 
-def avatar_png(name: str, size: int = 480) -> bytes:
-    """A friendly placeholder portrait: initials on a coloured disc with a shoulder silhouette."""
-    colour = _PALETTE[int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(_PALETTE)]
+def avatar_png(name: str, size: int = 480, colour: str | None = None) -> bytes:
+    """A friendly placeholder portrait: white initials on a coloured disc (by default coloured by name)."""
+    colour = colour or _PALETTE[int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(_PALETTE)]
     image = Image.new("RGB", (size, size), "#F4F1EA")
     draw = ImageDraw.Draw(image)
     draw.ellipse((size * 0.06, size * 0.06, size * 0.94, size * 0.94), fill=colour)
-    # Shoulders: a soft arc at the bottom of the disc, so the tile reads as a person.
-    draw.pieslice((size * 0.2, size * 0.66, size * 0.8, size * 1.18), 180, 360, fill="#FFFFFF40")
     font = ImageFont.truetype(str(font_path("sans", "bold")), int(size * 0.34))
     text = initials(name)
     box = draw.textbbox((0, 0), text, font=font)
     x = (size - (box[2] - box[0])) / 2 - box[0]
-    y = size * 0.42 - (box[3] - box[1]) / 2 - box[1]
+    y = (size - (box[3] - box[1])) / 2 - box[1]
     draw.text((x, y), text, font=font, fill="white")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
@@ -324,8 +322,8 @@ def remove_demo(session: Session) -> None:
 
 def _write_staff_csv(folder: Path) -> Path:
     lines = ["id,name,title,counter,photo"]
-    for sid, name, title, counter, *_ in OFFICERS:
-        (folder / f"{sid}.png").write_bytes(avatar_png(name))
+    for i, (sid, name, title, counter, *_) in enumerate(OFFICERS):
+        (folder / f"{sid}.png").write_bytes(avatar_png(name, colour=_PALETTE[i % len(_PALETTE)]))
         lines.append(f'{sid},"{name}","{title}","{counter}",{sid}.png')
     path = folder / "staff.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
