@@ -122,6 +122,14 @@ def test_leader_week_in_the_browser(tmp_path: Path) -> None:
         assert "XA-DEMO" in xlsx.name and "Q" in xlsx.name
         assert "Chỉ số" in load_workbook(xlsx).sheetnames
 
+        # comments of the quarter (phone numbers visible to a leader) and the kiosks
+        _go(d.find_element(By.LINK_TEXT, "Góp ý"))
+        assert "Góp ý của người dân" in d.page_source
+        d.save_screenshot(str(shots / "dashboard-comments.png"))
+        _go(d.find_element(By.LINK_TEXT, "Thiết bị"))
+        assert "Lệch đồng hồ" in d.page_source
+        d.save_screenshot(str(shots / "dashboard-devices.png"))
+
         # the same overview in English
         _go(d.find_element(By.LINK_TEXT, "English"))
         _go(d.find_element(By.LINK_TEXT, "Overview"))
