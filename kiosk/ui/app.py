@@ -3,6 +3,7 @@
     >>> run_app(KioskSettings.from_env(), autopilot=5, seed=1, screenshots=Path("shots"))
     0
 
+Importing this module runs `kiosk.ui/__init__`, which prepares Kivy's environment first.
 Taps reach the store synchronously (one small SQLite commit) and never wait for the network;
 other threads (sync) reach widgets only through `Clock.schedule_once`.
 """
@@ -23,7 +24,6 @@ from kivy.config import Config
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
-import kiosk.ui  # noqa: F401  (sets Kivy's environment before the first kivy import)
 from kiosk.config import ConfigError, KioskConfig, config_from_json, load_config
 from kiosk.flow import (
     STEP_COMMENT,
@@ -105,6 +105,7 @@ class KioskApp(App):
         self.config_ = config
         self.title = "Chính quyền thân thiện"
         self.exit_code = 0
+        self._stopping = False
         self.session: BallotSession | None = None
         # Simulated time runs `time_scale` times faster under the autopilot, so cool-down,
         # idle and thank-you delays shrink with it while keeping their proportions.
@@ -241,7 +242,7 @@ class KioskApp(App):
     def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
         # In kiosk mode the window cannot be closed from the keyboard or the window manager;
         # the admin screen's "Thoát ứng dụng" calls stop().
-        return self.mode == "kiosk" and not getattr(self, "_stopping", False)
+        return self.mode == "kiosk" and not self._stopping
 
     def _on_keyboard(self, _window: Any, key: int, *_args: Any) -> bool:
         # Escape (27) and Android back (1001) are swallowed in kiosk mode.
