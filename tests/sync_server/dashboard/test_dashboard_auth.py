@@ -116,3 +116,14 @@ def test_language_switch_keeps_the_page(as_leader: TestClient) -> None:
     assert r.headers["location"] == "/dashboard/"
     as_leader.get("/dashboard/lang/vi")
     assert "Chỉ số hài lòng" in as_leader.get("/dashboard/").text
+
+
+def test_login_never_sends_the_browser_to_another_site(client: TestClient) -> None:
+    for target in ("https://evil.example/", "//evil.example/dashboard/", "/dashboard\\@evil.example"):
+        page = client.get("/dashboard/login")
+        r = client.post(
+            "/dashboard/login",
+            data={"username": "xem", "password": PASSWORD, "csrf_token": csrf_of(page.text), "next": target},
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/dashboard/", target
+        client.cookies.clear()
