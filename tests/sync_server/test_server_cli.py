@@ -267,3 +267,57 @@ def test_the_cli_flow_on_postgresql(server_db_url: str, tmp_path: Path) -> None:
         session.commit()
     engine.dispose()
     fails(run(tmp_path, "unit", "add", "XA01", "Trùng", db=server_db_url), "exists already")
+
+
+def test_concurrent_uploads_all_land(served: tuple[Path, str]) -> None:
+    """Four devices posting at once to the SQLite server: no 'database is locked', tallies add up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from sync_server.admin import create_enrolment_code
+    from sync_server.db import make_engine, write_session
+    from sync_server.models import Response, TallyBallots, utcnow
+
+    cwd, url = served
+    engine = make_engine(f"sqlite:///{cwd}/var/server/server.db")
+    with write_session(engine) as session:
+        codes = [create_enrolment_code(session, "XA01", utcnow(), 3600)[0] for _ in range(4)]
+        session.commit()
+
+    def device_run(code: str) -> list[str]:
+        statuses: list[str] = []
+        with httpx.Client(base_url=url, timeout=60) as client:
+            token = client.post("/api/v1/devices/enrol", json={"code": code}).json()["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            survey = client.get("/api/v1/device/config", headers=headers).json()["survey"]
+            at = dt.datetime(2024, 9, 3, 1, 0, tzinfo=dt.UTC)
+            for batch in range(3):
+                items = [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "seq": batch * 50 + i + 1,
+                        "survey_id": survey["id"],
+                        "survey_version": survey["version"],
+                        "staff_id": None,
+                        "started_at": at.isoformat(),
+                        "submitted_at": (at + dt.timedelta(minutes=batch * 500 + 5 * i)).isoformat(),
+                        "answers": {"tong_the": 5},
+                        "comment": None,
+                        "contact": None,
+                        "lang": "vi",
+                    }
+                    for i in range(50)
+                ]
+                reply = client.post("/api/v1/device/responses", json={"responses": items}, headers=headers)
+                assert reply.status_code == 200, reply.text
+                statuses += [r["status"] for r in reply.json()["results"]]
+        return statuses
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(device_run, codes))
+    assert all(statuses == ["created"] * 150 for statuses in results)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Response)).scalar_one() == 600
+        assert conn.execute(select(func.sum(TallyBallots.count))).scalar_one() == 600
+    engine.dispose()
