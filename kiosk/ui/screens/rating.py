@@ -29,6 +29,7 @@ class RatingScreen(KioskScreen):
         self._labels: list[str] = [""] * 5
         self._selected: int | None = None
         self._portrait: bool | None = None
+        self._faces: list[FaceButton] = []
 
     def prepare(
         self,
@@ -45,8 +46,14 @@ class RatingScreen(KioskScreen):
         self.question_text = text
         self.progress = progress
         self.optional = optional
-        self._labels = labels
         self._selected = selected
+        if labels == self._labels and portrait == self._portrait and self._faces:
+            # Same faces as the last question: only the selection changes (no new textures to draw).
+            for face in self._faces:
+                face.selected = face.value == selected
+                face.state = "normal"
+            return
+        self._labels = labels
         self._portrait = portrait
         self._build_faces()
 
@@ -59,6 +66,7 @@ class RatingScreen(KioskScreen):
     def _build_faces(self) -> None:
         box = self.ids.faces
         box.clear_widgets()
+        self._faces = []
         rows = [[1, 2, 3], [4, 5]] if self._portrait else [[1, 2, 3, 4, 5]]
         for levels in rows:
             row = BoxLayout(orientation="horizontal", size_hint_y=None, spacing=self.kiosk.sz.gap)
@@ -76,6 +84,7 @@ class RatingScreen(KioskScreen):
                     name=f"face_{level}",
                 )
                 face.bind(on_release=self._tapped)
+                self._faces.append(face)
                 row.add_widget(face)
             if pad:
                 row.add_widget(Widget(size_hint_x=pad))
