@@ -94,6 +94,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "officers.name": ("Họ và tên", "Name"),
     "officers.counter": ("Quầy", "Counter"),
     "officers.unknown": ("Không rõ công chức", "Officer not known"),
+    "officers.sub_units": ("Các đơn vị trực thuộc", "Units below"),
+    "officers.pick_unit": (
+        "Mã công chức chỉ duy nhất trong một xã: chọn một đơn vị ở trên để xem từng công chức.",
+        "Officer ids are unique within one commune only: pick a unit above to see its officers.",
+    ),
     "officers.detail": ("Chi tiết", "Details"),
     "officers.by_item": ("Theo câu hỏi", "By item"),
     "officers.by_month": ("Theo tháng", "By month"),

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from surveys.loader import Survey, parse_survey
 from sync_server.admin import MAX_PHOTO_BYTES, AdminError, create_enrolment_code, revoke_device
 from sync_server.db import read_session, write_session
-from sync_server.models import Device, Staff, SurveyVersion
+from sync_server.models import Device, Staff, SurveyVersion, Unit
 from sync_server.models import Response as Ballot
 from sync_server.queries import current_survey, indices_for, subtree, survey_version_row
 from sync_server.reports import exports
@@ -168,13 +168,17 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
         survey: Survey | None = page.memo["survey"]
         return survey
 
-    def figures(page: Page, period: Period, by: str = "none", kind: str = "month") -> dict[str, Any]:
-        """`indices_for` of the page's unit (shared: never mutate), cached until new ballots arrive."""
-        unit = page.unit
-        assert unit is not None
-        if "version" not in page.memo:
+    def figures(
+        page: Page, period: Period, by: str = "none", kind: str = "month", unit: Unit | None = None
+    ) -> dict[str, Any]:
+        """`indices_for` of the page's unit or `unit` (shared: never mutate), cached until new ballots."""
+        unit = unit or page.unit
+        assert unit is not None and unit.id is not None
+        memo_key = f"version:{unit.code}"
+        if memo_key not in page.memo:
             row = survey_version_row(page.db, unit)
-            page.memo["version"] = (data_version(page.db, unit_ids(page)), row.content_hash if row else None)
+            ids = subtree(page.db, [unit.id])
+            page.memo[memo_key] = (data_version(page.db, ids), row.content_hash if row else None)
         key = (
             unit.code,
             period.date_from,
@@ -182,13 +186,14 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
             by,
             kind,
             settings.min_sample,
-            page.memo["version"],
+            page.memo[memo_key],
         )
+        code = unit.code
         return cache.get_or_compute(
             key,
             lambda: indices_for(
                 page.db,
-                unit.code,
+                code,
                 period.date_from,
                 period.date_to,
                 by=by,
@@ -419,24 +424,11 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
     def officers(request: Request, db: ReadDB) -> Response:
         page = page_for(request, db)
         assert page.period is not None
+        assert page.unit is not None
         rows = figures(page, page.period, by="staff")["rows"]
         names = staff_names(page)
-        ranked = sorted(
-            (
-                r
-                for r in rows
-                if r["key"] is not None and not r["insufficient"] and r["satisfaction_index"] is not None
-            ),
-            key=lambda r: -r["satisfaction_index"],
-        )
-        ranks: dict[str, int] = {}
-        for i, r in enumerate(ranked):
-            prev_r = ranked[i - 1] if i else None
-            ranks[r["key"]] = (
-                ranks[prev_r["key"]]
-                if prev_r and prev_r["satisfaction_index"] == r["satisfaction_index"]
-                else i + 1
-            )
+        ranks = rank(rows)
+        ranked = sorted((r for r in rows if r["key"] in ranks), key=lambda r: ranks[r["key"]])
         rest = [r for r in rows if r["key"] not in ranks]
         rest.sort(key=lambda r: (r["key"] is None, officer_label(page, names, r["key"])))
         listed = []
@@ -451,9 +443,47 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
                     "slug": r["key"] if r["key"] is not None else "_none",
                 }
             )
+        # Officer ids are unique within a commune only: across communes the same id is another person,
+        # so a unit above communes compares its sub-units instead of ranking officers.
+        staff_ids = page.db.exec(select(col(Staff.id)).where(col(Staff.unit_id).in_(unit_ids(page)))).all()
+        merged = len(staff_ids) != len(set(staff_ids))
+        children = [u for u in page.units if u.parent_id == page.unit.id]
+        sub_units = []
+        if children:
+            child_rows = {}
+            for u in children:
+                found = figures(page, page.period, unit=u)["rows"]
+                child_rows[u.code] = found[0] if found else None
+            unit_ranks = rank([{**r, "key": code} for code, r in child_rows.items() if r is not None])
+            for u in sorted(children, key=lambda u: (unit_ranks.get(u.code, 10**9), u.name)):
+                sub_units.append({"unit": u, "row": child_rows[u.code], "rank": unit_ranks.get(u.code)})
         return render(
-            templates, page, "officers.html", "officers", officers=listed, min_sample=settings.min_sample
+            templates,
+            page,
+            "officers.html",
+            "officers",
+            officers=[] if merged else listed,
+            officers_merged=merged,
+            sub_units=sub_units,
+            min_sample=settings.min_sample,
         )
+
+    def rank(rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Competition ranks (1, 2, 2, 4) by satisfaction index of the rows with a key and enough ballots."""
+        ranked = sorted(
+            (
+                r
+                for r in rows
+                if r["key"] is not None and not r["insufficient"] and r["satisfaction_index"] is not None
+            ),
+            key=lambda r: -r["satisfaction_index"],
+        )
+        ranks: dict[str, int] = {}
+        for i, r in enumerate(ranked):
+            before = ranked[i - 1] if i else None
+            same = before is not None and before["satisfaction_index"] == r["satisfaction_index"]
+            ranks[r["key"]] = ranks[before["key"]] if same and before is not None else i + 1
+        return ranks
 
     def item_views(
         page: Page, row: dict[str, Any] | None, survey: Survey | None
@@ -595,7 +625,7 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
     def newest_open_alerts(page: Page, survey: Survey | None) -> tuple[list[dict[str, Any]], int]:
         """The five newest open alerts and how many are open, cached until a ballot or an acknowledgement."""
         assert page.unit is not None
-        figures_version = page.memo.get("version") or data_version(page.db, unit_ids(page))
+        figures_version = page.memo.get(f"version:{page.unit.code}") or data_version(page.db, unit_ids(page))
         acks = int(page.db.exec(select(func.count()).select_from(AlertAck)).one())
         key = ("open-alerts", page.unit.code, page.lang, page.access.can_act, figures_version, acks)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from dashboard_world import HOSTILE, World
@@ -191,3 +192,24 @@ def test_new_ballots_show_at_once(as_admin: TestClient, world: World) -> None:
         s.commit()
     after = re.search(r'data-figure="n">(\d+)<', as_admin.get(q).text)
     assert after and int(after.group(1)) == int(before.group(1)) + 1
+
+
+def test_a_district_compares_its_communes(as_admin: TestClient, world: World, tmp_path: Path) -> None:
+    from sync_server.admin import add_unit, import_staff
+    from sync_server.db import write_session
+
+    staff = tmp_path / "staff.csv"
+    staff.write_text("id,name,title,counter,photo\ncb01,Người Cùng Mã,Công chức,Quầy 1,\n", encoding="utf-8")
+    with write_session(world.engine) as s:
+        add_unit(s, "HUYEN", "Huyện Thử")
+        add_unit(s, "XA91", "Xã Chín Mốt", parent="HUYEN")
+        add_unit(s, "XA92", "Xã Chín Hai", parent="HUYEN")
+        import_staff(s, "XA91", staff, world.data_dir / "photos")
+        import_staff(s, "XA92", staff, world.data_dir / "photos")
+        s.commit()
+    page = as_admin.get(f"/dashboard/officers?unit=HUYEN&period=month&key={world.month_key}").text
+    assert "Các đơn vị trực thuộc" in page and "Xã Chín Mốt" in page and "Xã Chín Hai" in page
+    # the same officer id in two communes is two people: no merged ranking of officers
+    assert "chọn một đơn vị ở trên" in page and "Người Cùng Mã" not in page
+    commune = as_admin.get(f"/dashboard/officers?unit=XA91&period=month&key={world.month_key}").text
+    assert "Các đơn vị trực thuộc" not in commune and "Họ và tên" in commune
