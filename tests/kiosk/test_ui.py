@@ -469,3 +469,13 @@ def test_a_new_configuration_waits_for_the_ballot_in_progress(make_kiosk: Callab
     assert kiosk.app.unit_name == "UBND xã Mới"
     kiosk.tap("start")
     assert len(kiosk.app.sm.current_screen.ids.grid.children) == 1
+
+
+def test_kiosk_mode_keeps_the_app_open_on_escape_and_close(make_kiosk: Callable[..., Kiosk]) -> None:
+    kiosk = make_kiosk(mode="kiosk")
+    window = kiosk.app.root_window
+    kiosk.tap("start")
+    assert window.dispatch("on_keyboard", 27, 0, None, []) is True  # Escape swallowed
+    assert window.dispatch("on_request_close") is True
+    kiosk.pump()
+    assert kiosk.screen == "staff" and kiosk.app.root.parent is window
