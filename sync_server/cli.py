@@ -196,6 +196,9 @@ def device_revoke(device_id: Annotated[str, typer.Argument(help="Device id shown
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Server processes (they parse and check batches in parallel).", min=1, max=64)
+    ] = 1,
 ) -> None:
     """Run the HTTP server (API and dashboard)."""
     import uvicorn
@@ -204,12 +207,24 @@ def serve(
 
     settings = _settings()
     engine = open_engine(settings)
-    application = create_app(settings, engine=engine)
     # Every serve process schedules the nightly job; the job's lock lets exactly one of them run it.
     nightly = NightlyScheduler(engine, settings)
     nightly.start()
     try:
-        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+        if workers > 1:
+            # Each worker process builds its own app from the same environment.
+            uvicorn.run(
+                "sync_server.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+                proxy_headers=False,
+            )
+        else:
+            application = create_app(settings, engine=engine)
+            uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         nightly.shutdown()
 
