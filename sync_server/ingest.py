@@ -387,13 +387,21 @@ def _upsert(session: Session, table: Table, keys: list[str], rows: list[dict[str
     dialect = session.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):
         raise RuntimeError(f"tallies need SQLite or PostgreSQL, not {dialect}")
-    mark = "?" if dialect == "sqlite" else "%s"
     names = list(rows[0])
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET count = {table.name}.count + excluded.count"
-    )
-    session.connection().exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
+    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET count = {table.name}.count + excluded.count"
+    connection = session.connection()
+    if dialect == "postgresql":
+        # One statement over column arrays: an executemany costs a round of the protocol per row
+        # (~2,000 rows per 1,000 ballots), which made the upsert the largest part of an ingest.
+        # The rows are pre-aggregated per key, so no key appears twice in the statement.
+        types = [table.c[n].type.compile(dialect=connection.dialect) for n in names]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"
+        connection.exec_driver_sql(sql, tuple([row[n] for row in rows] for n in names))
+        return
+    marks = ", ".join("?" for _ in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks}) {conflict}"
+    connection.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
 
 
 def _store_tallies(session: Session, unit_id: int, rows: list[dict[str, Any]], ctx: _Context) -> None:
