@@ -381,7 +381,7 @@ def tally_rows(
 
 def _upsert(session: Session, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
     """Add counts: `INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + excluded.count`
-    (the same SQL on SQLite and PostgreSQL; sent to the driver in one executemany)."""
+    (one executemany on SQLite; one statement over `unnest` column arrays on PostgreSQL)."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
