@@ -441,8 +441,12 @@ def ingest_batch(
     rules = rules or IngestRules()
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        # Two batches of one device never interleave: the device row is the lock.
-        session.execute(select(col(Device.id)).where(col(Device.id) == device.id).with_for_update())
+        # Two batches of one device never interleave: the device row is the lock, and its seq and
+        # misuse state are re-read under it (the caller may have loaded them before waiting).
+        if device in session:
+            session.refresh(device, with_for_update=True)
+        else:
+            session.execute(select(col(Device.id)).where(col(Device.id) == device.id).with_for_update())
     unit = session.get(Unit, device.unit_id)
     assert unit is not None and unit.id is not None
     ctx = _Context(

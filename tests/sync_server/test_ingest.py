@@ -349,3 +349,37 @@ def test_nul_characters_never_reach_the_database_unescaped(api: Api) -> None:
     text_answer_ok = api.upload(device, [api.ballot(device, comment="Cảm ơn\tcán bộ\n")])
     assert api.statuses(text_answer_ok) == ["created"]
     assert api.client.get("/api/v1/device/photos/cb%0001", headers=device).status_code == 404
+
+
+def test_two_batches_of_one_device_at_once_keep_its_state(api: Api) -> None:
+    """Batches racing on one device serialise on its row: seq tracking sees both, nothing is lost."""
+    import threading
+
+    from sync_server.db import write_session
+    from sync_server.ingest import ingest_batch
+
+    device = api.enrol()
+    items = [api.ballot(device) for _ in range(40)]
+    with api.session() as session:
+        device_id = session.execute(select(Device.id)).scalar_one()
+    barrier = threading.Barrier(2)
+    outcomes: list[list[str]] = []
+
+    def run(batch: list[dict[str, Any]]) -> None:
+        with write_session(api.engine) as session:
+            barrier.wait()
+            row = session.get(Device, device_id)
+            assert row is not None
+            results = ingest_batch(session, row, batch, utcnow())
+            session.commit()
+        outcomes.append([r.status for r in results])
+
+    threads = [threading.Thread(target=run, args=(part,)) for part in (items[:20], items[20:])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == [["created"] * 20, ["created"] * 20]
+    with api.session() as session:
+        assert session.execute(select(Device.last_seq, Device.seq_gaps)).one() == (40, 0)
+        assert session.execute(select(func.count()).select_from(Response)).scalar_one() == 40
