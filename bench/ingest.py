@@ -4,7 +4,8 @@
     .venv/bin/python bench/ingest.py --backend sqlite --n 50000 --profile
 
 Prints ballots/s (wall, one device sending batch after batch as a kiosk does) and the server's CPU
-seconds per 1,000 ballots, read from /proc/<pid>/stat (client work is not counted). Targets: a new
+seconds per 1,000 ballots, read from /proc/<pid>/stat (client work is not counted; on PostgreSQL the
+backends' CPU is read the same way and shown apart). Targets: a new
 ballot ≥ 20,000/s, a replayed (already stored) one ≥ 50,000/s. `--profile` runs the same batches
 through `ingest_batch` in this process under cProfile and prints the top functions.
 """
@@ -32,10 +33,11 @@ def encode(batches: list[list[dict[str, object]]]) -> list[bytes]:
 
 def post_all(
     server: _data.ServerProcess, headers: dict[str, str], bodies: list[bytes], expect: str
-) -> tuple[float, float, list[float]]:
-    """Wall seconds, server CPU seconds and per-batch latencies for posting every body in turn."""
+) -> tuple[float, float, float, list[float]]:
+    """Wall seconds, server CPU seconds, PostgreSQL backends' CPU seconds and per-batch latencies."""
     latencies: list[float] = []
     with httpx.Client(base_url=server.base, timeout=300) as client:
+        db0 = _data.database_backends_cpu(server.url)
         cpu0, t0 = server.cpu(), time.perf_counter()
         for body in bodies:
             start = time.perf_counter()
@@ -45,7 +47,10 @@ def post_all(
             statuses = {r["status"] for r in reply.json()["results"]}
             if statuses != {expect}:
                 raise SystemExit(f"expected only {expect!r}, got {statuses}")
-        return time.perf_counter() - t0, server.cpu() - cpu0, latencies
+        wall, cpu = time.perf_counter() - t0, server.cpu() - cpu0
+        db1 = _data.database_backends_cpu(server.url)
+        db_cpu = sum(seconds - db0.get(pid, 0.0) for pid, seconds in db1.items())
+        return wall, cpu, db_cpu, latencies
 
 
 def run(backend: str, n: int, batch: int, seed: int) -> None:
@@ -77,11 +82,13 @@ def run(backend: str, n: int, batch: int, seed: int) -> None:
                     "Content-Encoding": "gzip",
                 }
                 for label, expect in (("new", "created"), ("replayed", "duplicate")):
-                    wall, cpu, lat = post_all(server, headers, bodies, expect)
+                    wall, cpu, db_cpu, lat = post_all(server, headers, bodies, expect)
                     per_cpu = n / cpu if cpu else float("inf")
+                    database = f", PostgreSQL backends {db_cpu:5.2f} s" if backend == "postgresql" else ""
                     print(
                         f"  {label:<9} {n / wall:>9,.0f} ballots/s wall   server CPU {cpu:6.2f} s "
-                        f"({cpu / n * 1e6:6.1f} ms per 1,000; {per_cpu:>9,.0f} ballots per CPU-s)   "
+                        f"({cpu / n * 1e6:6.1f} ms per 1,000; {per_cpu:>9,.0f} ballots per CPU-s"
+                        f"{database})   "
                         f"batch latency median {statistics.median(lat) * 1000:5.0f} ms, "
                         f"max {max(lat) * 1000:5.0f} ms"
                     )
