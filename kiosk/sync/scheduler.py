@@ -10,10 +10,11 @@ The only APScheduler import on the kiosk. Runs happen on one worker thread, neve
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -102,6 +103,8 @@ class SyncScheduler:
         self._not_before: datetime | None = None
         self._state_lock = threading.Lock()
         self._schedule_key: tuple[Any, ...] | None = None
+        self._active = 0
+        self._active_changed = threading.Condition()
         # One worker: a nightly, an opportunistic and a "sync now" run never overlap.
         self._scheduler = BackgroundScheduler(
             executors={"default": {"type": "threadpool", "max_workers": 1}},
@@ -121,11 +124,19 @@ class SyncScheduler:
         )
         self._scheduler.start()
 
-    def shutdown(self, wait: bool = False) -> None:
-        """Stop scheduling; a run in progress is asked to stop at its next safe point."""
+    def shutdown(self, wait: bool = False, timeout_s: float | None = None) -> None:
+        """Stop scheduling; a run in progress is asked to stop at its next safe point.
+
+        With ``wait``, return once that run has ended (or after ``timeout_s``).
+        """
         self.service.cancel()
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=wait)
+            # Never APScheduler's own wait: it holds the job-store lock that a finishing run needs to
+            # reschedule the nightly job, and the two would wait for each other forever.
+            self._scheduler.shutdown(wait=False)
+        if wait:
+            with self._active_changed:
+                self._active_changed.wait_for(lambda: self._active == 0, timeout=timeout_s)
 
     @property
     def running(self) -> bool:
@@ -144,9 +155,10 @@ class SyncScheduler:
         """
 
         def job() -> None:
-            outcome = self._run(progress)
-            if on_done is not None:
-                on_done(outcome)
+            with self._tracking():
+                outcome = self._run(progress)
+                if on_done is not None:
+                    on_done(outcome)
 
         self._scheduler.add_job(job, id=None, next_run_time=datetime.now().astimezone())
 
@@ -172,15 +184,28 @@ class SyncScheduler:
         self._scheduler.add_job(self._nightly, trigger, id="sync-nightly", replace_existing=True)
         self._schedule_key = key
 
+    @contextlib.contextmanager
+    def _tracking(self) -> Iterator[None]:
+        with self._active_changed:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._active_changed:
+                self._active -= 1
+                self._active_changed.notify_all()
+
     def _nightly(self) -> None:
-        self._run(None)
+        with self._tracking():
+            self._run(None)
 
     def _opportunistic(self) -> None:
-        with self._state_lock:
-            waiting = self._not_before is not None and datetime.now().astimezone() < self._not_before
-        if waiting or not self.service.is_enrolled() or self.service.pending_count() == 0:
-            return
-        self._run(None)
+        with self._tracking():
+            with self._state_lock:
+                waiting = self._not_before is not None and datetime.now().astimezone() < self._not_before
+            if waiting or not self.service.is_enrolled() or self.service.pending_count() == 0:
+                return
+            self._run(None)
 
     def _run(self, progress: Callable[[str], None] | None) -> SyncOutcome:
         outcome = self.service.run_once(progress)
@@ -202,7 +227,7 @@ class SyncScheduler:
             elif outcome.status == "unauthorized":
                 # Nothing will work until an administrator enrols the device again.
                 self._not_before = now + timedelta(seconds=self.backoff_cap_s)
-        if outcome.config_updated:
+        if outcome.config_updated and self._scheduler.running:
             try:
                 self._install_nightly()
             except Exception:  # a bad schedule must not stop the runs already planned

@@ -327,3 +327,49 @@ def test_autopilot_ballots_all_reach_the_server(server: Server, tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert "created: 30" in done.stdout and "pending: 0" in done.stdout
     assert len(server.stored(device_id)) == 30
+
+
+def test_pending_ballots_go_out_by_themselves(
+    server: Server, survey: Survey, device: tuple[str, str], tmp_path: Path
+) -> None:
+    """Nobody presses anything: the opportunistic run notices pending ballots and sends them."""
+    from kiosk.sync.scheduler import SyncScheduler
+
+    settings, store = _kiosk(tmp_path / "kiosk", server.url, device)
+    taken = make_ballots(store, survey, 5, seed=44)
+    scheduler = SyncScheduler(SyncService(store, settings), settings, opportunistic_every_s=0.5)
+    scheduler.start()
+    try:
+        _wait_for(lambda: store.counts_by_status()["pending"] == 0, timeout=60)
+    finally:
+        scheduler.shutdown(wait=True)
+    _assert_exactly_once(server, store, taken)
+    store.close()
+
+
+def test_shutdown_while_a_run_saves_a_new_configuration_does_not_hang(
+    server: Server, survey: Survey, device: tuple[str, str], tmp_path: Path
+) -> None:
+    """Quitting the app while a sync applies a new schedule: the run ends, the app does not freeze."""
+    from kiosk.sync.scheduler import SyncScheduler
+
+    settings, store = _kiosk(tmp_path / "kiosk", server.url, device)
+    make_ballots(store, survey, 3, seed=45)
+    entered, gate = threading.Event(), threading.Event()
+
+    def slow_listener(body: dict[str, object]) -> None:
+        entered.set()
+        gate.wait(10)
+
+    scheduler = SyncScheduler(SyncService(store, settings, on_config=slow_listener), settings)
+    scheduler.start()
+    scheduler.run_now()
+    assert entered.wait(30)
+    stopper = threading.Thread(target=lambda: scheduler.shutdown(wait=True))
+    stopper.start()
+    time.sleep(0.2)  # shutdown is now waiting for the run
+    gate.set()
+    stopper.join(30)
+    assert not stopper.is_alive(), "shutdown(wait=True) hung while the run rescheduled the nightly job"
+    assert store.get("config_json")  # the configuration the run pulled is kept
+    store.close()
