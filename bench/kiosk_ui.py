@@ -69,6 +69,7 @@ def latency(ballots: int, speed: float, size: str) -> None:
     events = [line.split() for line in done.stdout.splitlines() if line[:4] in ("RELE", "FRAM", "TAP ")]
     to_frame: list[float] = []
     to_durable: list[float] = []
+    by_view: dict[str, list[float]] = {}
     for i, event in enumerate(events):
         if event[0] != "RELEASE":
             continue
@@ -79,6 +80,8 @@ def latency(ballots: int, speed: float, size: str) -> None:
                 break
             if later[0] == "FRAME" and frame is None:
                 frame = int(later[2]) - released
+                view = later[1].rsplit("-", 1)[0]
+                by_view.setdefault(view.split("-", 1)[0], []).append(frame)
             if later[0] == "TAP" and tap is None:
                 tap = int(later[4]) - released
         if frame is not None:
@@ -88,6 +91,8 @@ def latency(ballots: int, speed: float, size: str) -> None:
     print(f"autopilot: {ballots} ballots at --speed {speed}, window {size}, {wall:.1f} s wall")
     print(_summary("finger lift -> frame drawn", to_frame))
     print(_summary("finger lift -> answer committed (fsync)", to_durable))
+    for view, values in sorted(by_view.items()):
+        print("  " + _summary(f"-> {view}", values))
 
 
 def idle_cpu(seconds: float, size: str) -> None:
@@ -124,7 +129,10 @@ def main() -> int:
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--idle-s", type=float, default=10.0)
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared)")
+    threads = os.environ.get("LP_NUM_THREADS", "default")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared), LP_NUM_THREADS={threads}"
+    )
     latency(args.ballots, args.speed, args.size)
     idle_cpu(args.idle_s, args.size)
     return 0

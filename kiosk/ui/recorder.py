@@ -1,7 +1,9 @@
 """After-the-frame hooks: `FRAME <view> <t_ms>` trace lines and a PNG of every view shown.
 
-Both run in the window's `on_flip`, i.e. once the frame is drawn and before the buffers swap, so
-the time is when the citizen can see the change and the screenshot holds that very frame.
+Both run in the window's `on_flip`, once the frame's drawing commands are issued and before the
+buffers swap. A FRAME line first waits for the GL to finish them (`glFinish`): a software or
+off-screen GL may otherwise rasterise lazily, later, so the time is when the pixels are really
+there, as a swap on a real display would wait for them. The screenshot holds that very frame.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, TextIO
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.graphics.opengl import glFinish
 
 __all__ = ["FrameRecorder", "t_ms"]
 
@@ -59,7 +62,8 @@ class FrameRecorder:
 
     def _on_flip(self, *_args: Any) -> None:
         label, self._frame_label = self._frame_label, None
-        if label is not None:
+        if label is not None and self.trace:
+            glFinish()
             self.line(f"FRAME {label} {t_ms()}")
         if self._shot_armed is not None:
             self._save(self._shot_armed)

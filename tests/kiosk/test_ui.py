@@ -233,7 +233,9 @@ def test_a_full_ballot_through_every_screen_is_stored_as_tapped(make_kiosk: Call
 def test_thanks_returns_to_welcome_by_itself(make_kiosk: Callable[..., Kiosk], monkeypatch: Any) -> None:
     import kiosk.ui.app as app_module
 
-    monkeypatch.setattr(app_module, "THANKS_S", 0.2)
+    # Short, yet long enough that the frames drawn during the "send" tap (a fresh App, cold
+    # textures, a loaded machine) never outlast it before the test sees the thanks.
+    monkeypatch.setattr(app_module, "THANKS_S", 1.5)
     kiosk = make_kiosk(detail_items_per_ballot=0)
     kiosk.tap("start")
     kiosk.tap("staff_unknown")
