@@ -130,9 +130,8 @@ def main() -> int:
     parser.add_argument("--idle-s", type=float, default=10.0)
     args = parser.parse_args()
     threads = os.environ.get("LP_NUM_THREADS", "default")
-    print(
-        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared), LP_NUM_THREADS={threads}"
-    )
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} cores, load average {load:.1f} (shared), LP_NUM_THREADS={threads}")
     latency(args.ballots, args.speed, args.size)
     idle_cpu(args.idle_s, args.size)
     return 0
