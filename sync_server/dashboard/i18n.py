@@ -26,6 +26,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.staff": ("Danh sách công chức", "Staff list"),
     "nav.surveys": ("Phiếu khảo sát", "Surveys"),
     "nav.exports": ("Xuất dữ liệu", "Exports"),
+    "nav.reports": ("Báo cáo", "Reports"),
     "nav.logout": ("Đăng xuất", "Log out"),
     "nav.menu": ("Trình đơn", "Menu"),
     "lang.switch": ("English", "Tiếng Việt"),
@@ -214,6 +215,57 @@ STRINGS: dict[str, tuple[str, str]] = {
     "exports.note": (
         "Tệp xuất theo đúng đơn vị và kỳ đang chọn.",
         "Files follow the unit and period selected on screen.",
+    ),
+    "reports.title": ("Báo cáo", "Reports"),
+    "reports.kind": ("Loại báo cáo", "Kind of report"),
+    "reports.kind.month": ("Báo cáo tháng", "Monthly report"),
+    "reports.kind.quarter": ("Báo cáo quý", "Quarterly report"),
+    "reports.kind.half": ("Báo cáo 6 tháng", "Half-yearly report"),
+    "reports.kind.year": ("Báo cáo năm", "Yearly report"),
+    "reports.to.month": (
+        "Bộ phận Tiếp nhận và Trả kết quả báo cáo Chủ tịch UBND.",
+        "From the one-stop office to the chairman of the People's Committee.",
+    ),
+    "reports.to.up": (
+        "UBND báo cáo cơ quan cấp trên (đơn vị có đơn vị trực thuộc: so sánh các đơn vị trực thuộc).",
+        "From the People's Committee to the level above (a unit with units below compares them).",
+    ),
+    "reports.period": ("Kỳ báo cáo", "Period"),
+    "reports.running": ("đang diễn ra", "still running"),
+    "reports.format": ("Định dạng tệp", "File format"),
+    "reports.format.pdf": ("PDF — để in và gửi", "PDF — to print and send"),
+    "reports.format.docx": ("DOCX — Word, sửa và ký được", "DOCX — Word, to edit and sign"),
+    "reports.format.xlsx": ("XLSX — Excel, bảng số liệu", "XLSX — Excel, the figures as tables"),
+    "reports.download": ("Tải báo cáo", "Download the report"),
+    "reports.summary": (
+        "{period}: {n} phiếu, chỉ số hài lòng chung {index}.",
+        "{period}: {n} ballots, satisfaction index {index}.",
+    ),
+    "reports.empty": (
+        "{period} chưa có phiếu đánh giá nào. Báo cáo vẫn được lập và ghi rõ điều này.",
+        "No ballots in {period}. The report can still be made and says so.",
+    ),
+    "reports.insufficient": (
+        "Dưới {min} phiếu: báo cáo ghi \u201cchưa đủ mẫu\u201d, số liệu chỉ để tham khảo.",
+        "Under {min} ballots: the report says \u201cinsufficient sample\u201d; figures are indicative only.",
+    ),
+    "reports.note": (
+        "Số liệu lấy đúng như trang Tổng quan (cùng phương pháp tính). Báo cáo trích tối đa 10 góp ý của "
+        "người dân, không có số điện thoại. Số văn bản và người ký để trống cho văn thư và lãnh đạo điền.",
+        "Figures are those of the overview (same method). The report quotes up to 10 citizens' comments, "
+        "never phone numbers. The document number and the signer are left blank for the office to fill in.",
+    ),
+    "reports.bad_period": (
+        "Kỳ báo cáo không hợp lệ; hãy chọn lại trong danh sách.",
+        "That report period is not valid; please pick one from the list.",
+    ),
+    "reports.future": (
+        "Kỳ báo cáo này chưa bắt đầu; hãy chọn một kỳ đã qua.",
+        "That period has not begun yet; please pick a past one.",
+    ),
+    "reports.bad_format": (
+        "Hãy chọn định dạng PDF, DOCX hoặc XLSX.",
+        "Please choose PDF, DOCX or XLSX.",
     ),
     "common.yes": ("Có", "Yes"),
     "common.no": ("Không", "No"),

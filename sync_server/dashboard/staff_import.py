@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,9 +18,57 @@ from sqlmodel import Session, col, select
 from sync_server.admin import MAX_PHOTO_BYTES, AdminError, ImportSummary, import_staff
 from sync_server.models import Staff, Unit
 
-__all__ = ["MAX_CSV_BYTES", "import_uploaded_csv", "photo_kind", "save_photo"]
+__all__ = ["MAX_CSV_BYTES", "import_uploaded_csv", "photo_kind", "save_photo", "staff_error_text"]
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
+
+_LINE = r"^\S+ line (?P<line>\d+): "
+# admin.import_staff explains a bad file in English (it serves the CLI too); the dashboard reads it in
+# Vietnamese. Each pattern matches one of its messages; tests/…/test_dashboard_staff_errors.py checks them.
+_STAFF_ERRORS_VI: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^The staff file is larger than 2 MB\.$"), "Tệp danh sách công chức lớn hơn 2 MB."),
+    (
+        re.compile(r"^The staff file .*is not UTF-8 text"),
+        "Tệp không phải văn bản UTF-8; hãy lưu lại dưới dạng \u201cCSV UTF-8\u201d.",
+    ),
+    (re.compile(r"^The staff file .* cannot be read\.$"), "Không đọc được tệp danh sách công chức."),
+    (
+        re.compile(r"^The staff file needs the columns (?P<cols>.+); (?P<missing>'[^']*') is missing\.$"),
+        "Tệp cần có các cột {cols}; đang thiếu cột {missing}.",
+    ),
+    (
+        re.compile(_LINE + r"the officer id is empty or longer than 64 characters\.$"),
+        "Dòng {line}: mã công chức để trống hoặc dài quá 64 ký tự.",
+    ),
+    (re.compile(_LINE + r"officer (?P<id>.+) has no name\.$"), "Dòng {line}: công chức {id} chưa có họ tên."),
+    (
+        re.compile(_LINE + r"officer id (?P<id>.+) appears twice\.$"),
+        "Dòng {line}: mã công chức {id} xuất hiện hai lần.",
+    ),
+    (
+        re.compile(_LINE + r"photo file (?P<id>.+) was not found\.$"),
+        "Dòng {line}: không tìm thấy tệp ảnh {id}.",
+    ),
+    (
+        re.compile(r"^The staff file .* lists no officer; nobody was changed\.$"),
+        "Tệp không có công chức nào; danh sách công chức giữ nguyên.",
+    ),
+)
+
+
+def staff_error_text(message: str, lang: str) -> str:
+    """An AdminError of a staff upload in the reader's language (English kept if no pattern fits).
+
+    >>> staff_error_text("staff.csv line 3: officer 'cb01' has no name.", "vi")
+    "Dòng 3: công chức 'cb01' chưa có họ tên."
+    """
+    if lang != "vi":
+        return message
+    for pattern, text in _STAFF_ERRORS_VI:
+        found = pattern.search(message)
+        if found:
+            return text.format(**found.groupdict())
+    return message
 
 
 def photo_kind(data: bytes) -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -48,6 +48,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("alerts", "/alerts", "ballots"),
     ("comments", "/comments", "ballots"),
     ("exports", "/exports", "all"),
+    ("reports", "/reports", "ballots"),
     ("devices", "/devices", "ballots"),
     ("staff", "/staff", "ballots"),
     ("surveys", "/surveys", "admin"),
@@ -58,6 +59,8 @@ def make_templates() -> Jinja2Templates:
     """The Jinja2 environment (autoescaped HTML) over this package's templates."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
+    # One URL path segment: unlike Jinja's `urlencode`, "/" is encoded too (officer ids may hold it).
+    templates.env.filters["segment"] = lambda value: quote(str(value), safe="")
     return templates
 
 

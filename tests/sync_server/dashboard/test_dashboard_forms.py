@@ -136,7 +136,7 @@ def test_staff_csv_upload_photo_and_deactivation(world: World) -> None:
             data={"csrf_token": _token(c)},
             files={"file": ("staff.csv", b"name\nNo id column\n", "text/csv")},
         )
-        assert bad.status_code == 400 and "missing" in bad.text
+        assert bad.status_code == 400 and "đang thiếu cột &#39;id&#39;" in bad.text
         r = c.post(
             f"/dashboard/staff/{pk}/photo?unit=XA02",
             data={"csrf_token": _token(c)},
