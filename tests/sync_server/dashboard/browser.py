@@ -106,6 +106,8 @@ def full_page_screenshot(driver: webdriver.Chrome, path: Path, width: int) -> No
     """A PNG of the whole page at `width` CSS pixels (the window is grown to the page height)."""
     driver.set_window_size(width, 900)
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(width, min(max(height, 400), 4000))
+    # The window's size includes the browser's own frame; the page sees only the inner height.
+    frame = int(driver.execute_script("return window.outerHeight - window.innerHeight"))
+    driver.set_window_size(width, min(max(height + frame, 400), 4000))
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))

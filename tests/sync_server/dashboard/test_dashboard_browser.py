@@ -7,6 +7,7 @@ Screenshots go to a temporary folder, or to `SURVEY_DASHBOARD_SCREENSHOTS` (e.g.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser import ROOT, browser_missing, chromium, full_page_screenshot, serve
+from docx import Document
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -121,6 +123,25 @@ def test_leader_week_in_the_browser(tmp_path: Path) -> None:
         xlsx = _wait_for_file(downloads, ".xlsx")
         assert "XA-DEMO" in xlsx.name and "Q" in xlsx.name
         assert "Chỉ số" in load_workbook(xlsx).sheetnames
+
+        # the quarterly report: the last complete quarter is picked; download it as DOCX and open it
+        _go(d.find_element(By.LINK_TEXT, "Báo cáo"))
+        _go(d.find_element(By.LINK_TEXT, "Báo cáo quý"))
+        assert "period=quarter" in d.current_url
+        chosen = d.find_element(By.CSS_SELECTOR, "#report-key option:checked")
+        assert "đang diễn ra" not in chosen.text and chosen.text.startswith("Quý ")
+        announced = d.find_element(By.CSS_SELECTOR, "[data-report-n]").text
+        index = re.search(r"chỉ số hài lòng chung ([0-9]+,[0-9])%", announced)
+        assert index, announced
+        full_page_screenshot(d, shots / "dashboard-reports.png", 1280)
+        d.set_window_size(1280, 900)
+        d.find_element(By.CSS_SELECTOR, "input[name=format][value=docx]").click()
+        d.find_element(By.ID, "report-download").click()
+        report = _wait_for_file(downloads, ".docx")
+        assert report.name == f"bao-cao-XA-DEMO-{chosen.get_attribute('value')}.docx"
+        doc = Document(str(report))
+        text = "\n".join(p.text for p in doc.paragraphs)
+        assert "BÁO CÁO" in text and f"Chỉ số hài lòng chung: {index.group(1)}%" in text
 
         # comments of the quarter (phone numbers visible to a leader) and the kiosks
         _go(d.find_element(By.LINK_TEXT, "Góp ý"))
