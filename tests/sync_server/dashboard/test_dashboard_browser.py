@@ -134,6 +134,7 @@ def test_leader_week_in_the_browser(tmp_path: Path) -> None:
         index = re.search(r"chỉ số hài lòng chung ([0-9]+,[0-9])%", announced)
         assert index, announced
         full_page_screenshot(d, shots / "dashboard-reports.png", 1280)
+        full_page_screenshot(d, shots / "dashboard-reports-phone.png", 390)
         d.set_window_size(1280, 900)
         d.find_element(By.CSS_SELECTOR, "input[name=format][value=docx]").click()
         d.find_element(By.ID, "report-download").click()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
 import pytest
 from dashboard_world import build_world, csrf_of, login, make_client
+from openpyxl import load_workbook
 
 from sync_server.db import read_session
 from sync_server.queries import indices_for
@@ -37,6 +39,7 @@ def test_dashboard_on_postgresql(server_db_url: str, tmp_path: Path) -> None:
                 "/comments",
                 "/devices",
                 "/staff",
+                "/reports",
             ):
                 assert c.get(f"/dashboard{path}?{q}").status_code == 200, path
             rid = world.ids["very"]
@@ -49,5 +52,13 @@ def test_dashboard_on_postgresql(server_db_url: str, tmp_path: Path) -> None:
             assert r.status_code == 303
             export = c.get(f"/dashboard/exports/ballots.csv?{q}").content.decode("utf-8-sig")
             assert "0912 345 678" in export
+            report = c.get(f"/dashboard/reports/file?{q}&format=xlsx")
+            assert report.status_code == 200
+            summary = {
+                r[0]: r[1]
+                for r in load_workbook(io.BytesIO(report.content))["Tổng hợp"].iter_rows(values_only=True)
+                if r and r[0]
+            }
+            assert summary["Chỉ số hài lòng chung (%)"] == row["satisfaction_index"]
     finally:
         world.engine.dispose()
