@@ -177,10 +177,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "staff.title": ("Danh sách công chức", "Staff list"),
     "staff.import": ("Nhập từ tệp CSV", "Import from a CSV file"),
     "staff.import_help": (
-        "Các cột: id,name,title,counter,photo. Công chức không có trong tệp sẽ bị ngừng hoạt động, "
-        "không bị xóa.",
-        "Columns: id,name,title,counter,photo. Officers missing from the file are deactivated, "
-        "never deleted.",
+        "Các cột: id,name,title,counter,photo (tệp CSV UTF-8, tối đa 2 MB). Công chức không có trong tệp "
+        "sẽ bị ngừng hoạt động, không bị xóa. Cột photo được bỏ qua: đổi ảnh từng người ở bảng dưới.",
+        "Columns: id,name,title,counter,photo (CSV UTF-8, at most 2 MB). Officers missing from the file are "
+        "deactivated, never deleted. The photo column is ignored: change photos one by one below.",
     ),
     "staff.file": ("Tệp CSV", "CSV file"),
     "staff.upload": ("Tải lên", "Upload"),
@@ -194,8 +194,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "staff.photo_upload": ("Đổi ảnh", "Change photo"),
     "staff.photo_saved": ("Đã lưu ảnh.", "Photo saved."),
     "staff.photo_bad": (
-        "Ảnh phải là tệp PNG hoặc JPEG, tối đa 2 MB.",
-        "The photo must be a PNG or JPEG file, at most 2 MB.",
+        "Ảnh phải là tệp PNG, JPEG hoặc WebP, tối đa 5 MB.",
+        "The photo must be a PNG, JPEG or WebP file, at most 5 MB.",
     ),
     "staff.deactivate": ("Ngừng hoạt động", "Deactivate"),
     "staff.reactivate": ("Kích hoạt lại", "Reactivate"),

@@ -150,7 +150,7 @@ def test_staff_csv_upload_photo_and_deactivation(world: World) -> None:
             data={"csrf_token": _token(c)},
             files={"photo": ("evil.png", b"<svg onload=alert(1)>", "image/png")},
         )
-        assert r.status_code == 400
+        assert r.status_code == 400 and "Ảnh phải là tệp PNG, JPEG hoặc WebP, tối đa 5 MB." in r.text
         r = c.post(f"/dashboard/staff/{pk}/active?unit=XA02", data={"active": "0", "csrf_token": _token(c)})
         assert r.status_code == 303
     with read_session(world.engine) as s:
