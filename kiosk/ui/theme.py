@@ -6,22 +6,47 @@ True
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 __all__ = [
-    "ASSETS",
     "CALM",
     "HIGH_CONTRAST",
     "Palette",
     "Sizes",
+    "assets_dir",
     "face_path",
     "font_path",
     "hex_rgba",
     "sizes",
 ]
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+_CHECKOUT_ASSETS = Path(__file__).resolve().parents[2] / "assets"
+_MARKER = Path("faces") / "face_1.png"
+
+
+def assets_dir(candidates: Iterable[Path] | None = None) -> Path:
+    """The folder holding `faces/` and `fonts/`: the first candidate that has the faces.
+
+    Candidates, in order: `SURVEY_KIOSK_ASSETS` (an installer's shared data folder), the
+    checkout's `assets/` (editable install), then `assets/` inside the installed `kiosk.ui`
+    package (a wheel built with the assets copied in as package data). None found: the
+    checkout's path, so a missing file names the place it was looked for.
+    """
+    if candidates is None:
+        found = [Path(os.environ["SURVEY_KIOSK_ASSETS"])] if os.environ.get("SURVEY_KIOSK_ASSETS") else []
+        found.append(_CHECKOUT_ASSETS)
+        found.append(Path(str(resources.files("kiosk.ui").joinpath("assets"))))
+        candidates = found
+    for folder in candidates:
+        if (folder / _MARKER).is_file():
+            return folder
+    return _CHECKOUT_ASSETS
+
+
 _SYSTEM_NOTO = Path("/usr/share/fonts/truetype/noto")
 
 RGBA = tuple[float, float, float, float]
@@ -143,7 +168,7 @@ def sizes(width: float, height: float, *, large: bool) -> Sizes:
 def font_path(bold: bool = False) -> str:
     """The bundled Noto Sans (OFL), falling back to the system copy."""
     name = "NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf"
-    for folder in (ASSETS / "fonts", _SYSTEM_NOTO):
+    for folder in (assets_dir() / "fonts", _SYSTEM_NOTO):
         if (folder / name).exists():
             return str(folder / name)
     return "Roboto-Bold" if bold else "Roboto"
@@ -151,4 +176,4 @@ def font_path(bold: bool = False) -> str:
 
 def face_path(level: int) -> str:
     """The drawn face for rating `level` 1..5 (assets/make_faces.py)."""
-    return str(ASSETS / "faces" / f"face_{level}.png")
+    return str(assets_dir() / "faces" / f"face_{level}.png")

@@ -481,3 +481,74 @@ def test_kiosk_mode_keeps_the_app_open_on_escape_and_close(make_kiosk: Callable[
     assert window.dispatch("on_request_close") is True
     kiosk.pump()
     assert kiosk.screen == "staff" and kiosk.app.root.parent is window
+
+
+def _press_key(kiosk: Kiosk, keyboard: Any, shown: str) -> None:
+    """A finger on the on-screen key labelled `shown` (capital letters via the caps-lock key)."""
+    from kivy.tests.common import UnitTestTouch
+
+    if shown != shown.lower() and keyboard.layout_mode == "normal":
+        _press_key(kiosk, keyboard, "\u21ea")
+        assert keyboard.layout_mode == "shift", "caps lock did not take"
+        _press_key(kiosk, keyboard, shown)
+        _press_key(kiosk, keyboard, "\u21ea")
+        return
+    layout = keyboard.available_layouts[keyboard.layout]
+    for line in range(1, layout["rows"] + 1):
+        keys = layout[f"{keyboard.layout_mode}_{line}"]
+        for index, key in enumerate(keys):
+            if key[0] == shown:
+                (x, y), (w, h) = keyboard.layout_geometry[f"LINE_HINT_{line}"][index]
+                touch = UnitTestTouch(
+                    *keyboard.to_parent((x + w / 2) * keyboard.width, (y + h / 2) * keyboard.height)
+                )
+                touch.touch_down()
+                kiosk.pump(1)
+                touch.touch_up()
+                kiosk.pump(1)
+                return
+    raise AssertionError(f"no key {shown!r} on the {keyboard.layout_mode} keyboard")
+
+
+def test_a_vietnamese_comment_typed_on_the_on_screen_keyboard(make_kiosk: Callable[..., Kiosk]) -> None:
+    from kivy.config import Config
+    from kivy.uix.vkeyboard import VKeyboard
+
+    from kiosk.ui.widgets import VI_KEYBOARD
+
+    kiosk = make_kiosk(mode="kiosk", detail_items_per_ballot=0, size=(1280, 800))
+    window = kiosk.app.root_window
+    mode = Config.get("kivy", "keyboard_mode")
+    # What `survey-kiosk run` in kiosk mode sets up: Kivy's keyboard docked at the bottom.
+    Config.set("kivy", "keyboard_mode", "systemanddock")
+    window.configure_keyboards()
+    try:
+        kiosk.tap("start")
+        kiosk.tap("staff_unknown")
+        kiosk.tap("face_4")
+        assert kiosk.screen == "comment"
+        field = kiosk.app.sm.current_screen.ids.field
+        kiosk.touch(field)
+        kiosk.pump(3)
+        keyboard = next(w for w in window.children if isinstance(w, VKeyboard))
+        assert keyboard.layout == VI_KEYBOARD
+        # The docked keyboard is scaled to the window's width; the field and "Tiếp tục" stay above it.
+        keyboard_top = keyboard.to_parent(0, keyboard.height)[1]
+        assert keyboard_top > 300
+        assert field.y > kiosk.widget("confirm").y >= keyboard_top
+        # Telex, as on a phone: "Cans booj ..." shows "Cán bộ ...".
+        for key in "Cans booj raats nhieetj tinhf":
+            _press_key(kiosk, keyboard, key)
+        # Or the letter keys and the tone bar: ơ, then "huyền" onto the word before the cursor.
+        for key in [" ", "x", "i", "n", " ", "c", "a", "m", "ả hỏi", " ", "ơ", "n"]:
+            _press_key(kiosk, keyboard, key)
+        assert field.text == "Cán bộ rất nhiệt tình xin cảm ơn"
+        _press_key(kiosk, keyboard, "\u232b")  # backspace
+        _press_key(kiosk, keyboard, "n")
+        kiosk.tap("confirm")
+        kiosk.tap("send")
+        [ballot] = kiosk.ballots()
+        assert ballot["comment"] == "Cán bộ rất nhiệt tình xin cảm ơn"
+    finally:
+        Config.set("kivy", "keyboard_mode", mode)
+        window.configure_keyboards()

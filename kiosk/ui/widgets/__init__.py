@@ -7,6 +7,7 @@ from pathlib import Path
 from kivy.lang import Builder
 
 from kiosk.ui.widgets.controls import (
+    VI_KEYBOARD,
     AvatarCircle,
     CheckRow,
     FaceButton,
@@ -21,6 +22,7 @@ from kiosk.ui.widgets.controls import (
 )
 
 __all__ = [
+    "VI_KEYBOARD",
     "AvatarCircle",
     "CheckRow",
     "FaceButton",

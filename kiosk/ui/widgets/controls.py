@@ -28,7 +28,10 @@ from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
+from kiosk.telex import TONE_MARKS, add_tone, split_tone, type_key
+
 __all__ = [
+    "VI_KEYBOARD",
     "AvatarCircle",
     "CheckRow",
     "FaceButton",
@@ -42,6 +45,8 @@ __all__ = [
     "scroll_into_view",
 ]
 
+VI_KEYBOARD = str(Path(__file__).resolve().parents[1] / "keyboards" / "vi.json")
+_TONE_MARKS = frozenset(TONE_MARKS.values())
 _AVATAR_COLOURS = ("#0F5C63", "#1B4F72", "#5B4A8B", "#7A4B2A", "#2E6B3F", "#8A3B5A", "#3C5A6E")
 
 
@@ -91,7 +96,52 @@ class KioskButton(ButtonBehavior, Label):
 
 
 class KioskTextInput(TextInput):
-    """A text field in the kiosk's look (flat, bordered, large type)."""
+    """A text field in the kiosk's look (flat, bordered, large type).
+
+    With `telex`, letters typed are Telex ("vieetj" shows "việt", kiosk/telex.py) and a combining
+    tone mark (the tone bar of the Vietnamese on-screen keyboard) goes onto the word before the
+    cursor. `keyboard_layout` is the docked on-screen keyboard's layout while this field has focus.
+    """
+
+    telex = BooleanProperty(False)
+    keyboard_layout = StringProperty("")
+
+    def on_focus(self, _instance: Any, focused: bool) -> None:
+        if focused and self.keyboard_layout:
+            # The docked keyboard is made when focus arrives; set its layout once it exists.
+            Clock.schedule_once(self._apply_layout, 0)
+
+    def _apply_layout(self, _dt: float) -> None:
+        keyboard = getattr(self, "_keyboard", None)
+        widget = getattr(keyboard, "widget", None)
+        if widget is not None and self.keyboard_layout and widget.layout != self.keyboard_layout:
+            widget.layout = self.keyboard_layout
+
+    def insert_text(self, substring: str, from_undo: bool = False) -> None:
+        tone_key = substring in _TONE_MARKS
+        if from_undo or len(substring) != 1 or not (tone_key or (self.telex and substring.isalpha())):
+            super().insert_text(substring, from_undo=from_undo)
+            return
+        index = self.cursor_index()
+        text: str = str(self.text)  # type: ignore[has-type]  # a Kivy AliasProperty
+        start = index
+        while start > 0 and text[start - 1].isalpha():
+            start -= 1
+        word = text[start:index]
+        if tone_key:
+            # The same tone again takes it back, as typing its Telex letter twice does.
+            new = add_tone(word, "" if split_tone(word)[1] == substring else substring)
+            if new == word:
+                return  # no vowel before the cursor: a bare tone mark means nothing
+        else:
+            new = type_key(word, substring)
+            if new == word + substring:
+                super().insert_text(substring, from_undo=from_undo)
+                return
+        if len(new) > len(word) and callable(self.input_filter) and not self.input_filter(substring, False):
+            return  # the field is full
+        self.text = text[:start] + new + text[index:]
+        self.cursor = self.get_cursor_from_index(start + len(new))
 
 
 class FaceButton(ButtonBehavior, BoxLayout):
