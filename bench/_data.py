@@ -439,5 +439,42 @@ def bulk_load_iter(
     return count
 
 
+def fill_rollups(engine: Engine, year_days: list[dt.date], raw_days: list[dt.date]) -> int:
+    """The roll-ups as ingest would have left them: `ingest.rebuild_rollups` (months from the tallies,
+    days from the raw ballots), then, for a realistic table size, the raw days' day rows copied to
+    every other day of `year_days` (cycled). Returns the number of day roll-up rows."""
+    from sqlalchemy import text
+
+    from sync_server.db import write_session
+    from sync_server.ingest import rebuild_rollups
+
+    with write_session(engine) as session:
+        rebuild_rollups(session)
+        session.commit()
+    sqlite = engine.dialect.name == "sqlite"
+    others = [d for d in year_days if d not in set(raw_days)]
+    target = ":target" if sqlite else "CAST(:target AS DATE)"
+    copy_answers = text(
+        "INSERT INTO rollup_day_tally (unit_id, survey_id, day, question_id, value, flagged, count) "
+        f"SELECT unit_id, survey_id, {target}, question_id, value, flagged, count "
+        "FROM rollup_day_tally WHERE day = :source"
+    )
+    copy_ballots = text(
+        "INSERT INTO rollup_day_ballots (unit_id, survey_id, day, flagged, count) "
+        f"SELECT unit_id, survey_id, {target}, flagged, count "
+        "FROM rollup_day_ballots WHERE day = :source"
+    )
+    with engine.begin() as conn:
+        for i, day in enumerate(others):
+            source = raw_days[i % len(raw_days)]
+            params = {
+                "target": day.isoformat() if sqlite else day,
+                "source": source.isoformat() if sqlite else source,
+            }
+            conn.execute(copy_answers, params)
+            conn.execute(copy_ballots, params)
+        return int(conn.execute(text("SELECT count(*) FROM rollup_day_tally")).scalar_one())
+
+
 def temp_folder(prefix: str) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix=prefix)

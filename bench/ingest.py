@@ -6,7 +6,8 @@
 Prints ballots/s (wall, one device sending batch after batch as a kiosk does) and the server's CPU
 seconds per 1,000 ballots, read from /proc/<pid>/stat (client work is not counted; on PostgreSQL the
 backends' CPU is read the same way and shown apart). Targets: a new
-ballot ≥ 20,000/s, a replayed (already stored) one ≥ 50,000/s. `--profile` runs the same batches
+ballot ≥ 20,000/s, a replayed (already stored) one ≥ 50,000/s. The unit XA01 sits under a province
+(TINH), so each batch also updates the province's roll-ups, as in the field. `--profile` runs the same batches
 through `ingest_batch` in this process under cProfile and prints the top functions.
 """
 
@@ -58,7 +59,7 @@ def run(backend: str, n: int, batch: int, seed: int) -> None:
         folder = Path(tmp)
         with _data.fresh_database(backend, folder) as url:
             engine = _data.make_engine(url)
-            survey = _data.populate(engine, folder, ["XA01"], officers=20)
+            survey = _data.populate(engine, folder, ["XA01"], officers=20, parent="TINH")
             code = _data.enrolment_code(engine, "XA01")
             engine.dispose()
             staff: list[str | None] = [f"xa01-cb{k:02d}" for k in range(20)] + [None]
@@ -100,13 +101,14 @@ def profile(n: int, batch: int, seed: int) -> None:
 
     from sync_server.db import write_session
     from sync_server.ingest import ingest_batch
-    from sync_server.models import Device, utcnow
+    from sync_server.models import Device, Unit, utcnow
 
     with _data.temp_folder("bench-ingest-prof-") as tmp, _data.fresh_database("sqlite", Path(tmp)) as url:
         engine = _data.make_engine(url)
-        survey = _data.populate(engine, Path(tmp), ["XA01"], officers=20)
+        survey = _data.populate(engine, Path(tmp), ["XA01"], officers=20, parent="TINH")
         with write_session(engine) as session:
-            session.add(Device(id="bench-device", unit_id=1, name="bench", token_hash="0" * 64))
+            unit_id = session.exec(select(Unit.id).where(Unit.code == "XA01")).one() or 0
+            session.add(Device(id="bench-device", unit_id=unit_id, name="bench", token_hash="0" * 64))
             session.commit()
         rng = random.Random(seed)
         staff: list[str | None] = [f"xa01-cb{k:02d}" for k in range(20)] + [None]

@@ -30,6 +30,10 @@ from .models import (
     Response,
     ResponseConflict,
     ResponseQuarantine,
+    RollupBallots,
+    RollupDayBallots,
+    RollupDayTally,
+    RollupTally,
     Staff,
     SurveyVersion,
     Tally,
@@ -46,6 +50,7 @@ __all__ = [
     "SurveyRules",
     "canonical_hash",
     "ingest_batch",
+    "rebuild_rollups",
     "tally_rows",
 ]
 
@@ -177,6 +182,7 @@ class _Context:
     surveys: dict[tuple[str, str], SurveyRules]
     staff_ids: frozenset[str]
     zone: ZoneInfo
+    ancestry: tuple[int, ...]
     future_limit: dt.datetime = field(init=False)
     unit_id: int = field(init=False)
     device_id: str = field(init=False)
@@ -379,15 +385,16 @@ def tally_rows(
     return answers, ballots
 
 
-def _upsert(session: Session, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+def _upsert(session: Session, table: Table, keys: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """Add counts: `INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + excluded.count`
-    (one executemany on SQLite; one statement over `unnest` column arrays on PostgreSQL)."""
+    (one executemany on SQLite; one statement over `unnest` column arrays on PostgreSQL).
+    Each row is the key's values, in `keys` order, then the count."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):
         raise RuntimeError(f"tallies need SQLite or PostgreSQL, not {dialect}")
-    names = list(rows[0])
+    names = [*keys, "count"]
     conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET count = {table.name}.count + excluded.count"
     connection = session.connection()
     if dialect == "postgresql":
@@ -397,35 +404,179 @@ def _upsert(session: Session, table: Table, keys: list[str], rows: list[dict[str
         types = [table.c[n].type.compile(dialect=connection.dialect) for n in names]
         arrays = ", ".join(f"%s::{t}[]" for t in types)
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"
-        connection.exec_driver_sql(sql, tuple([row[n] for row in rows] for n in names))
+        connection.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
         return
     marks = ", ".join("?" for _ in names)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks}) {conflict}"
-    connection.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
+    connection.exec_driver_sql(sql, rows)
 
 
-def _store_tallies(session: Session, unit_id: int, rows: list[dict[str, Any]], ctx: _Context) -> None:
-    answers, ballots = tally_rows(rows, ctx.surveys)
-    tally_keys = ["unit_id", "survey_id", "month", "staff_key", "question_id", "value", "flagged"]
-    _upsert(
-        session,
-        table_of(Tally),
-        tally_keys,
-        [
-            dict(zip(tally_keys, (unit_id, *key), strict=True)) | {"count": count}
-            for key, count in sorted(answers.items())
-        ],
+_TALLY_KEYS = ("unit_id", "survey_id", "month", "staff_key", "question_id", "value", "flagged")
+_BALLOT_KEYS = ("unit_id", "survey_id", "month", "staff_key", "flagged")
+_ROLLUP_KEYS = ("unit_id", "survey_id", "month", "question_id", "value", "flagged")
+_ROLLUP_BALLOT_KEYS = ("unit_id", "survey_id", "month", "flagged")
+_DAY_KEYS = ("unit_id", "survey_id", "day", "question_id", "value", "flagged")
+_DAY_BALLOT_KEYS = ("unit_id", "survey_id", "day", "flagged")
+
+_Cell = tuple[str, str, Any, str, bool]  # survey, month, day, staff key, flagged
+
+
+def _cell_counts(
+    rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules]
+) -> tuple[dict[_Cell, Counter[tuple[str, Any]]], Counter[_Cell]]:
+    """Answer counts per (question, value) and ballot counts, per cell (one pass over the ballots).
+    Values are as answered (an int for a rating): the caller makes them text once per key."""
+    ballots: Counter[_Cell] = Counter()
+    cells: dict[_Cell, Counter[tuple[str, Any]]] = {}
+    for row in rows:
+        cell = (
+            row["survey_id"],
+            row["bucket_month"],
+            row["bucket_day"],
+            row["staff_id"] or "",
+            bool(row["misuse"]),
+        )
+        ballots[cell] += 1
+        counts = cells.get(cell)
+        if counts is None:
+            counts = cells[cell] = Counter()
+        types = surveys[(row["survey_id"], row["survey_version"])].types
+        for qid, value in row["answers"].items():
+            if value is None:
+                continue
+            qtype = types.get(qid)
+            if qtype == "rating5":
+                counts[(qid, value)] += 1
+            elif qtype == "checklist":
+                counts[(qid, ANSWERED)] += 1
+                if not value:
+                    counts[(qid, EMPTY)] += 1
+                for option in value:
+                    counts[(qid, option)] += 1
+    return cells, ballots
+
+
+_TEXT = {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}
+
+
+def _aggregate(
+    rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules], sqlite: bool
+) -> dict[str, Counter[tuple[Any, ...]]]:
+    """The counts of each tally and roll-up table (without the unit), keyed by table name."""
+    cells, ballots = _cell_counts(rows, surveys)
+    out: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in _TABLES}
+    tally, month, day = out["tally"], out["rollup_tally"], out["rollup_day_tally"]
+    text = _TEXT.get
+    for (survey_id, month_key, day_key, staff_key, flagged), counts in cells.items():
+        # The driver-level statements bind raw values: SQLite keeps a Date as ISO text.
+        day_value = day_key.isoformat() if sqlite else day_key
+        for (qid, value), n in counts.items():
+            value = text(value) or str(value)
+            tally[(survey_id, month_key, staff_key, qid, value, flagged)] += n
+            month[(survey_id, month_key, qid, value, flagged)] += n
+            day[(survey_id, day_value, qid, value, flagged)] += n
+    tally_b, month_b, day_b = out["tally_ballots"], out["rollup_ballots"], out["rollup_day_ballots"]
+    for (survey_id, month_key, day_key, staff_key, flagged), n in ballots.items():
+        tally_b[(survey_id, month_key, staff_key, flagged)] += n
+        month_b[(survey_id, month_key, flagged)] += n
+        day_b[(survey_id, day_key.isoformat() if sqlite else day_key, flagged)] += n
+    return out
+
+
+# table name → (model, key columns, per-officer: only the ballot's own unit, else it and its ancestors)
+_TABLES: dict[str, tuple[type[Any], tuple[str, ...], bool]] = {
+    "tally": (Tally, _TALLY_KEYS, True),
+    "tally_ballots": (TallyBallots, _BALLOT_KEYS, True),
+    "rollup_tally": (RollupTally, _ROLLUP_KEYS, False),
+    "rollup_ballots": (RollupBallots, _ROLLUP_BALLOT_KEYS, False),
+    "rollup_day_tally": (RollupDayTally, _DAY_KEYS, False),
+    "rollup_day_ballots": (RollupDayBallots, _DAY_BALLOT_KEYS, False),
+}
+
+
+def _write_counts(
+    session: Session, counts: dict[str, Counter[tuple[Any, ...]]], own: int, chain: Sequence[int]
+) -> None:
+    for name, by_key in counts.items():
+        model, keys, per_officer = _TABLES[name]
+        # Sorted keys: concurrent batches (PostgreSQL) lock shared roll-up rows in one order, no cycle.
+        ordered = sorted(by_key.items())
+        units = (own,) if per_officer else chain
+        _upsert(session, table_of(model), keys, [(unit, *key, n) for unit in units for key, n in ordered])
+
+
+def _store_tallies(session: Session, ctx: _Context, rows: list[dict[str, Any]]) -> None:
+    """Upsert the batch's per-officer tallies and the roll-ups of its unit and each ancestor."""
+    counts = _aggregate(rows, ctx.surveys, session.get_bind().dialect.name == "sqlite")
+    _write_counts(session, counts, ctx.unit_id, ctx.ancestry)
+
+
+# (unit, ancestor) for every unit and each unit above it, itself included.
+_CLOSURE = """WITH RECURSIVE closure (unit_id, ancestor_id) AS (
+    SELECT id, id FROM unit
+    UNION ALL
+    SELECT closure.unit_id, unit.parent_id FROM closure JOIN unit ON unit.id = closure.ancestor_id
+    WHERE unit.parent_id IS NOT NULL
+)"""
+
+
+def rebuild_rollups(session: Session) -> None:
+    """Refill every roll-up: months from the per-officer tallies (one INSERT … SELECT each), days from
+    the stored ballots, unit by unit. For data loaded around ingest (benchmarks) and for a change of a
+    unit's parent, which no command makes today (see docs/decisions.md). The caller commits."""
+    connection = session.connection()
+    for name in ("rollup_tally", "rollup_ballots", "rollup_day_tally", "rollup_day_ballots"):
+        connection.exec_driver_sql(f"DELETE FROM {name}")
+    connection.exec_driver_sql(
+        f"""INSERT INTO rollup_tally (unit_id, survey_id, month, question_id, value, flagged, count)
+        {_CLOSURE}
+        SELECT closure.ancestor_id, t.survey_id, t.month, t.question_id, t.value, t.flagged, sum(t.count)
+        FROM tally t JOIN closure ON closure.unit_id = t.unit_id
+        GROUP BY closure.ancestor_id, t.survey_id, t.month, t.question_id, t.value, t.flagged"""
     )
-    ballot_keys = ["unit_id", "survey_id", "month", "staff_key", "flagged"]
-    _upsert(
-        session,
-        table_of(TallyBallots),
-        ballot_keys,
-        [
-            dict(zip(ballot_keys, (unit_id, *key), strict=True)) | {"count": count}
-            for key, count in sorted(ballots.items())
-        ],
+    connection.exec_driver_sql(
+        f"""INSERT INTO rollup_ballots (unit_id, survey_id, month, flagged, count)
+        {_CLOSURE}
+        SELECT closure.ancestor_id, t.survey_id, t.month, t.flagged, sum(t.count)
+        FROM tally_ballots t JOIN closure ON closure.unit_id = t.unit_id
+        GROUP BY closure.ancestor_id, t.survey_id, t.month, t.flagged"""
     )
+    surveys = _load_surveys(session)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    columns = [
+        col(Response.survey_id),
+        col(Response.survey_version),
+        col(Response.bucket_month),
+        col(Response.bucket_day),
+        col(Response.staff_id),
+        col(Response.answers),
+        col(Response.misuse),
+    ]
+    names = ["survey_id", "survey_version", "bucket_month", "bucket_day", "staff_id", "answers", "misuse"]
+    unit_ids = session.execute(select(col(Response.unit_id)).distinct()).scalars().all()
+    for unit_id in sorted(unit_ids):
+        unit = session.get(Unit, unit_id)
+        assert unit is not None
+        rows = (
+            dict(zip(names, r, strict=True))
+            for r in session.execute(select(*columns).where(col(Response.unit_id) == unit_id))
+        )
+        counts = _aggregate(rows, surveys, sqlite)
+        days = {name: counts[name] for name in ("rollup_day_tally", "rollup_day_ballots")}
+        _write_counts(session, days, unit_id, _ancestry(session, unit))
+
+
+def _ancestry(session: Session, unit: Unit) -> tuple[int, ...]:
+    """The unit's id and those of every unit above it, nearest first."""
+    assert unit.id is not None
+    chain = [unit.id]
+    parent = unit.parent_id
+    while parent is not None and parent not in chain:
+        chain.append(parent)
+        parent = session.execute(
+            select(col(Unit.parent_id)).where(col(Unit.id) == parent)
+        ).scalar_one_or_none()
+    return tuple(chain)
 
 
 def ingest_batch(
@@ -460,6 +611,7 @@ def ingest_batch(
             session.execute(select(col(Staff.id)).where(col(Staff.unit_id) == unit.id)).scalars()
         ),
         zone=_zone(unit.timezone),
+        ancestry=_ancestry(session, unit),
     )
 
     device_id, unit_id = ctx.device_id, ctx.unit_id
@@ -534,7 +686,7 @@ def ingest_batch(
     _track_seq(received_seqs, device)
     if created:
         bulk_insert(session, table_of(Response), created)
-        _store_tallies(session, ctx.unit_id, created, ctx)
+        _store_tallies(session, ctx, created)
     if conflicts:
         session.execute(insert(table_of(ResponseConflict)), conflicts)
     if quarantine:

@@ -19,6 +19,10 @@ __all__ = [
     "Response",
     "ResponseConflict",
     "ResponseQuarantine",
+    "RollupBallots",
+    "RollupDayBallots",
+    "RollupDayTally",
+    "RollupTally",
     "ServerSetting",
     "Staff",
     "SurveyVersion",
@@ -305,6 +309,70 @@ class TallyBallots(SQLModel, table=True):
     month: str = Field(max_length=7)
     staff_key: str = Field(default="", max_length=64)
     flagged: bool = False
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
+# Roll-ups: the same counts without the officer, kept for the ballot's unit AND each of its
+# ancestors, so a province's figures read a few thousand rows of one unit instead of summing the
+# per-officer tallies of every commune. Per month (whole months of a range) and per local day (its
+# partial edge months). WITHOUT ROWID on SQLite: the key is the only index and the table is its b-tree.
+
+_NO_ROWID = {"sqlite_with_rowid": False}
+
+
+class RollupTally(SQLModel, table=True):
+    """Answer counts per (unit or ancestor, survey, month, question, value, flagged)."""
+
+    __tablename__ = "rollup_tally"
+    __table_args__ = _NO_ROWID
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    survey_id: str = Field(primary_key=True, max_length=100)
+    month: str = Field(primary_key=True, max_length=7)
+    question_id: str = Field(primary_key=True, max_length=100)
+    value: str = Field(primary_key=True, max_length=100)
+    flagged: bool = Field(default=False, primary_key=True)
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
+class RollupBallots(SQLModel, table=True):
+    """Ballot counts per (unit or ancestor, survey, month, flagged)."""
+
+    __tablename__ = "rollup_ballots"
+    __table_args__ = _NO_ROWID
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    survey_id: str = Field(primary_key=True, max_length=100)
+    month: str = Field(primary_key=True, max_length=7)
+    flagged: bool = Field(default=False, primary_key=True)
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
+class RollupDayTally(SQLModel, table=True):
+    """Answer counts per (unit or ancestor, survey, local day, question, value, flagged)."""
+
+    __tablename__ = "rollup_day_tally"
+    __table_args__ = _NO_ROWID
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    survey_id: str = Field(primary_key=True, max_length=100)
+    day: dt.date = Field(primary_key=True)
+    question_id: str = Field(primary_key=True, max_length=100)
+    value: str = Field(primary_key=True, max_length=100)
+    flagged: bool = Field(default=False, primary_key=True)
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
+class RollupDayBallots(SQLModel, table=True):
+    """Ballot counts per (unit or ancestor, survey, local day, flagged)."""
+
+    __tablename__ = "rollup_day_ballots"
+    __table_args__ = _NO_ROWID
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    survey_id: str = Field(primary_key=True, max_length=100)
+    day: dt.date = Field(primary_key=True)
+    flagged: bool = Field(default=False, primary_key=True)
     count: int = Field(default=0, sa_type=BigInteger)
 
 

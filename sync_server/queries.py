@@ -17,7 +17,19 @@ from surveys.loader import Survey, parse_survey
 
 from . import indices as ix
 from .ingest import _load_surveys, tally_rows
-from .models import Response, SurveyVersion, Tally, TallyBallots, Unit, User
+from .models import (
+    Response,
+    RollupBallots,
+    RollupDayBallots,
+    RollupDayTally,
+    RollupTally,
+    SurveyVersion,
+    Tally,
+    TallyBallots,
+    Unit,
+    User,
+    table_of,
+)
 
 __all__ = [
     "UnknownUnit",
@@ -143,6 +155,55 @@ def _stored_tallies(
     )
 
 
+def _rollup_tallies(
+    session: Session,
+    unit_id: int,
+    survey_id: str,
+    first: Any,
+    last: Any,
+    include_flagged: bool,
+    by: str,
+    *,
+    daily: bool,
+) -> ix.Tallies:
+    """Officer-free tallies of one unit with everything below it, from the month (or day) roll-up:
+    a province reads its own few thousand rows, never its communes'."""
+    if daily:
+        a, b = table_of(RollupDayTally).c, table_of(RollupDayBallots).c
+        a_time, b_time = a.day, b.day
+    else:
+        a, b = table_of(RollupTally).c, table_of(RollupBallots).c
+        a_time, b_time = a.month, b.month
+    keep_month = by == "period"
+    a_keys = [a_time] * keep_month
+    b_keys = [b_time] * keep_month
+    answers = (
+        select(*a_keys, a.question_id, a.value, func.sum(a.count))
+        .where(a.unit_id == unit_id, a.survey_id == survey_id, a_time >= first, a_time <= last)
+        .group_by(*a_keys, a.question_id, a.value)
+    )
+    ballots = select(*b_keys, func.sum(b.count)).where(
+        b.unit_id == unit_id, b.survey_id == survey_id, b_time >= first, b_time <= last
+    )
+    if b_keys:
+        ballots = ballots.group_by(*b_keys)
+    if not include_flagged:
+        answers = answers.where(a.flagged.is_(False))
+        ballots = ballots.where(b.flagged.is_(False))
+    default_month = first.isoformat()[:7] if daily else first
+
+    def month_of(row: Any) -> str:
+        if not keep_month:
+            return str(default_month)
+        return row[0].isoformat()[:7] if daily else str(row[0])
+
+    width = int(keep_month)
+    return ix.Tallies.from_rows(
+        ((month_of(r), None, r[width], r[width + 1], int(r[width + 2])) for r in session.execute(answers)),
+        ((month_of(r), None, int(r[width] or 0)) for r in session.execute(ballots) if r[width]),
+    )
+
+
 def _edge_tallies(
     session: Session,
     unit_ids: set[int],
@@ -211,15 +272,31 @@ def indices_for(
     if survey_row is not None and survey is not None:
         unit_ids = subtree(session, [unit.id])
         parts: list[ix.Tallies] = []
-        if plan.whole_months is not None:
-            first, last = plan.whole_months
-            parts.append(
-                _stored_tallies(session, unit_ids, survey_row.survey_id, first, last, include_flagged, by)
-            )
-        for first_day, last_day in plan.partial_days:
-            parts.append(
-                _edge_tallies(session, unit_ids, survey_row.survey_id, first_day, last_day, include_flagged)
-            )
+        survey_id = survey_row.survey_id
+        if by == "staff":
+            # Officers are kept per unit only (their ids are unique within a commune).
+            unit_ids = subtree(session, [unit.id])
+            if plan.whole_months is not None:
+                first, last = plan.whole_months
+                parts.append(_stored_tallies(session, unit_ids, survey_id, first, last, include_flagged, by))
+            for first_day, last_day in plan.partial_days:
+                parts.append(
+                    _edge_tallies(session, unit_ids, survey_id, first_day, last_day, include_flagged)
+                )
+        else:
+            if plan.whole_months is not None:
+                first, last = plan.whole_months
+                parts.append(
+                    _rollup_tallies(
+                        session, unit.id, survey_id, first, last, include_flagged, by, daily=False
+                    )
+                )
+            for first_day, last_day in plan.partial_days:
+                parts.append(
+                    _rollup_tallies(
+                        session, unit.id, survey_id, first_day, last_day, include_flagged, by, daily=True
+                    )
+                )
         tallies = sum(parts, ix.Tallies())
         rows = ix.compute_rows(tallies, survey, by=by, period=period, min_sample=min_sample)
     elif by not in ("none", "staff", "period") or period not in ("month", "quarter", "half", "year"):
