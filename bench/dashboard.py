@@ -35,6 +35,7 @@ from surveys.loader import default_survey_path, load_survey
 from sync_server.admin import add_unit, add_user, load_survey_versions
 from sync_server.app import create_app
 from sync_server.db import make_engine, write_session
+from sync_server.ingest import rebuild_rollups
 from sync_server.migrations import upgrade
 from sync_server.models import Device, Response, Staff, Tally, TallyBallots, Unit
 from sync_server.settings import Settings
@@ -185,6 +186,9 @@ def fill(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
                 responses.clear()
         if responses:
             conn.execute(insert(Response), responses)
+    with write_session(engine) as s:  # the roll-ups ingest keeps beside the tallies (migration 0003)
+        rebuild_rollups(s)
+        s.commit()
     if engine.dialect.name == "sqlite":
         with engine.connect() as c:
             c.exec_driver_sql("ANALYZE")

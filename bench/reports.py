@@ -32,6 +32,7 @@ from surveys.loader import load_surveys
 from sync_server.admin import add_unit, load_survey_versions
 from sync_server.db import make_engine, read_session, write_session
 from sync_server.demo import DEMO_PARENT, DEMO_UNIT, make_demo
+from sync_server.ingest import rebuild_rollups
 from sync_server.migrations import upgrade
 from sync_server.models import Response, Tally, TallyBallots, Unit
 from sync_server.reports.service import build_report
@@ -105,6 +106,7 @@ def prepare(url: str, data_dir: Path, communes: int) -> tuple[int, int]:
                 session.execute(text(statement), params)
             if k % 20 == 0:
                 session.commit()
+        rebuild_rollups(session)  # the roll-ups ingest keeps beside the tallies (migration 0003)
         session.commit()
         ballots = session.execute(select(func.count()).select_from(Response)).scalar_one()
         tallies = session.execute(select(func.count()).select_from(Tally)).scalar_one()
