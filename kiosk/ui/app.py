@@ -200,6 +200,9 @@ class KioskApp(App):
         for name in _SCREEN_NAMES:
             sm.add_widget(SCREEN_CLASSES[name](name=name))
         self.sm = sm
+        # Build the five faces now, while the welcome screen waits, not under the first citizen's
+        # finger: the first rating screen otherwise makes its widgets and face textures on the tap.
+        Clock.schedule_once(lambda _dt: self._prebuild_rating(), 0.3)
         recovered = self._safe(lambda: self.store.recover_open_ballots(), None)
         if recovered is None and self.store_fault:
             Clock.schedule_once(lambda _dt: self._show("fault"), 0)
@@ -520,6 +523,14 @@ class KioskApp(App):
                 question.id, text, options, progress, optional, previous, question.type == "text"
             )
             self._show("choice")
+
+    def _prebuild_rating(self) -> None:
+        if self.session is not None or not hasattr(self, "sm"):
+            return
+        survey = self.config_.survey
+        labels = [survey.scale_label(v).get(self.lang) for v in range(1, 6)]
+        text = survey.question("tong_the").text.get(self.lang)
+        self.sm.get_screen("rating").prepare("tong_the", text, labels, "", False, None, self.sz.portrait)
 
     def _finish(self) -> None:
         session = self.session
