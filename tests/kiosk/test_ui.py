@@ -552,3 +552,20 @@ def test_a_vietnamese_comment_typed_on_the_on_screen_keyboard(make_kiosk: Callab
     finally:
         Config.set("kivy", "keyboard_mode", mode)
         window.configure_keyboards()
+
+
+def test_the_next_citizen_finds_the_quick_comments_unticked(make_kiosk: Callable[..., Kiosk]) -> None:
+    kiosk = make_kiosk(detail_items_per_ballot=0)
+    for expected in ("Cán bộ rất tận tình", None):
+        kiosk.tap("start")
+        kiosk.tap("staff_unknown")
+        kiosk.tap("face_5")
+        assert not kiosk.widget("quick_0").selected  # the chips are reused, their ticks are not
+        if expected:
+            kiosk.tap("quick_0")
+            kiosk.tap("confirm")
+        else:
+            kiosk.tap("skip")
+        kiosk.tap("send")
+        kiosk.touch(kiosk.app.sm.current_screen.ids.message)  # the thanks: back to welcome
+    assert sorted(str(b["comment"]) for b in kiosk.ballots()) == ["Cán bộ rất tận tình", "None"]

@@ -24,6 +24,10 @@ class ChecklistScreen(KioskScreen):
     optional = BooleanProperty(True)
     any_ticked = BooleanProperty(False)
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[tuple[str, str], ...] = ()
+
     def prepare(
         self,
         question_id: str,
@@ -39,12 +43,19 @@ class ChecklistScreen(KioskScreen):
         self.progress = progress
         self.optional = optional
         box = self.ids.options
-        box.clear_widgets()
-        for option_id, option_text in options:
-            row = CheckRow(text=option_text, active=option_id in (ticked or ()), name=f"opt_{option_id}")
-            row.option_id = option_id
-            row.bind(active=self._changed)
-            box.add_widget(row)
+        shown = tuple(options)
+        if shown == self._shown and box.children:
+            # The same options as last time: only the ticks change (no new rows, no new textures).
+            for row in box.children:
+                row.active = row.option_id in (ticked or ())
+        else:
+            self._shown = shown
+            box.clear_widgets()
+            for option_id, option_text in options:
+                row = CheckRow(text=option_text, active=option_id in (ticked or ()), name=f"opt_{option_id}")
+                row.option_id = option_id
+                row.bind(active=self._changed)
+                box.add_widget(row)
         self._changed()
         self.ids.scroll.scroll_y = 1
         self.arrange(self.kiosk.sz.portrait)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from typing import Any
 
 from kivy.properties import ListProperty
 from kivy.uix.widget import Widget
@@ -32,17 +33,27 @@ class CommentScreen(KioskScreen):
 
     chosen = ListProperty([])
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lang = ""
+
     def prepare(self, lang: str, comment_draft: tuple[list[str], str] | None) -> None:
         """Fill the quick comments in `lang`; a draft restores the screen after "Quay lại"."""
         chosen, typed = comment_draft or ([], "")
         self.chosen = list(chosen)
         grid = self.ids.chips
-        grid.clear_widgets()
-        for i, entry in enumerate(QUICK_COMMENTS):
-            text = entry.get(lang) or entry["vi"]
-            chip = KioskButton(text=text, selected=text in self.chosen, name=f"quick_{i}")
-            chip.bind(on_release=self._toggle)
-            grid.add_widget(chip)
+        if lang == self._lang and grid.children:
+            # Same language as the last ballot: reuse the chips (no new widgets or textures).
+            for chip in grid.children:
+                chip.selected = chip.text in self.chosen
+        else:
+            self._lang = lang
+            grid.clear_widgets()
+            for i, entry in enumerate(QUICK_COMMENTS):
+                text = entry.get(lang) or entry["vi"]
+                chip = KioskButton(text=text, selected=text in self.chosen, name=f"quick_{i}")
+                chip.bind(on_release=self._toggle)
+                grid.add_widget(chip)
         self.ids.field.text = typed
 
     def _toggle(self, chip: KioskButton) -> None:
