@@ -418,69 +418,70 @@ _ROLLUP_BALLOT_KEYS = ("unit_id", "survey_id", "month", "flagged")
 _DAY_KEYS = ("unit_id", "survey_id", "day", "question_id", "value", "flagged")
 _DAY_BALLOT_KEYS = ("unit_id", "survey_id", "day", "flagged")
 
-_Cell = tuple[str, str, Any, str, bool]  # survey, month, day, staff key, flagged
 
+def _aggregate(
+    rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules], sqlite: bool
+) -> dict[str, Counter[tuple[Any, ...]]]:
+    """The counts of each tally and roll-up table (without the unit), keyed by table name.
 
-def _cell_counts(
-    rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules]
-) -> tuple[dict[_Cell, Counter[tuple[str, Any]]], Counter[_Cell]]:
-    """Answer counts per (question, value) and ballot counts, per cell (one pass over the ballots).
-    Values are as answered (an int for a rating): the caller makes them text once per key."""
-    ballots: Counter[_Cell] = Counter()
-    cells: dict[_Cell, Counter[tuple[str, Any]]] = {}
+    One pass over the ballots fills two sets of cells: (survey, month, officer, flagged) for the
+    per-officer tallies and the month roll-up, (survey, day, flagged) for the day roll-up; the rows
+    are then made per distinct (question, value) of a cell, not per answer."""
+    officer_cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
+    day_cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
+    officer_ballots: Counter[tuple[Any, ...]] = Counter()
+    day_ballots: Counter[tuple[Any, ...]] = Counter()
     for row in rows:
-        cell = (
-            row["survey_id"],
-            row["bucket_month"],
-            row["bucket_day"],
-            row["staff_id"] or "",
-            bool(row["misuse"]),
-        )
-        ballots[cell] += 1
-        counts = cells.get(cell)
-        if counts is None:
-            counts = cells[cell] = Counter()
-        types = surveys[(row["survey_id"], row["survey_version"])].types
+        survey_id, flagged = row["survey_id"], bool(row["misuse"])
+        officer_key = (survey_id, row["bucket_month"], row["staff_id"] or "", flagged)
+        day_key = (survey_id, row["bucket_day"], flagged)
+        officer_ballots[officer_key] += 1
+        day_ballots[day_key] += 1
+        by_officer = officer_cells.get(officer_key)
+        if by_officer is None:
+            by_officer = officer_cells[officer_key] = Counter()
+        by_day = day_cells.get(day_key)
+        if by_day is None:
+            by_day = day_cells[day_key] = Counter()
+        types = surveys[(survey_id, row["survey_version"])].types
         for qid, value in row["answers"].items():
             if value is None:
                 continue
             qtype = types.get(qid)
             if qtype == "rating5":
-                counts[(qid, value)] += 1
+                by_officer[(qid, value)] += 1
+                by_day[(qid, value)] += 1
             elif qtype == "checklist":
-                counts[(qid, ANSWERED)] += 1
+                keys = [(qid, ANSWERED)]
                 if not value:
-                    counts[(qid, EMPTY)] += 1
-                for option in value:
-                    counts[(qid, option)] += 1
-    return cells, ballots
-
-
-_TEXT = {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}
-
-
-def _aggregate(
-    rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules], sqlite: bool
-) -> dict[str, Counter[tuple[Any, ...]]]:
-    """The counts of each tally and roll-up table (without the unit), keyed by table name."""
-    cells, ballots = _cell_counts(rows, surveys)
+                    keys.append((qid, EMPTY))
+                keys.extend((qid, option) for option in value)
+                for key in keys:
+                    by_officer[key] += 1
+                    by_day[key] += 1
     out: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in _TABLES}
-    tally, month, day = out["tally"], out["rollup_tally"], out["rollup_day_tally"]
-    text = _TEXT.get
-    for (survey_id, month_key, day_key, staff_key, flagged), counts in cells.items():
-        # The driver-level statements bind raw values: SQLite keeps a Date as ISO text.
-        day_value = day_key.isoformat() if sqlite else day_key
+    text = _TEXT.get  # values as the tables hold them; a few hundred keys per batch
+    tally, month = out["tally"], out["rollup_tally"]
+    for (survey_id, month_key, staff_key, flagged), counts in officer_cells.items():
         for (qid, value), n in counts.items():
             value = text(value) or str(value)
             tally[(survey_id, month_key, staff_key, qid, value, flagged)] += n
             month[(survey_id, month_key, qid, value, flagged)] += n
-            day[(survey_id, day_value, qid, value, flagged)] += n
-    tally_b, month_b, day_b = out["tally_ballots"], out["rollup_ballots"], out["rollup_day_ballots"]
-    for (survey_id, month_key, day_key, staff_key, flagged), n in ballots.items():
-        tally_b[(survey_id, month_key, staff_key, flagged)] += n
-        month_b[(survey_id, month_key, flagged)] += n
-        day_b[(survey_id, day_key.isoformat() if sqlite else day_key, flagged)] += n
+    day = out["rollup_day_tally"]
+    for (survey_id, day_key, flagged), counts in day_cells.items():
+        # The driver-level statements bind raw values: SQLite keeps a Date as ISO text.
+        day_value = day_key.isoformat() if sqlite else day_key
+        for (qid, value), n in counts.items():
+            day[(survey_id, day_value, qid, text(value) or str(value), flagged)] += n
+    for (survey_id, month_key, staff_key, flagged), n in officer_ballots.items():
+        out["tally_ballots"][(survey_id, month_key, staff_key, flagged)] += n
+        out["rollup_ballots"][(survey_id, month_key, flagged)] += n
+    for (survey_id, day_key, flagged), n in day_ballots.items():
+        out["rollup_day_ballots"][(survey_id, day_key.isoformat() if sqlite else day_key, flagged)] += n
     return out
+
+
+_TEXT = {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}
 
 
 # table name → (model, key columns, per-officer: only the ballot's own unit, else it and its ancestors)
