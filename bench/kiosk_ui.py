@@ -89,6 +89,10 @@ def latency(ballots: int, speed: float, size: str) -> None:
         if tap is not None:
             to_durable.append(tap)
     print(f"autopilot: {ballots} ballots at --speed {speed}, window {size}, {wall:.1f} s wall")
+    first = next((int(e[2]) for e in events if e[0] == "FRAME"), None)
+    if first is not None:
+        # FRAME times are time.monotonic() ms, system-wide: comparable with ours.
+        print(f"start-up (process start -> first frame drawn): {first - started * 1000:.0f} ms")
     print(_summary("finger lift -> frame drawn", to_frame))
     print(_summary("finger lift -> answer committed (fsync)", to_durable))
     for view, values in sorted(by_view.items()):
