@@ -43,7 +43,11 @@ class FrameRecorder:
         Window.bind(on_flip=self._on_flip)
 
     def close(self) -> None:
-        """Stop listening to the window."""
+        """Save a picture still owed (the app may stop before the view settles), then stop listening."""
+        owed = self._shot_armed or self._shot_label
+        self._shot_armed = self._shot_label = None
+        if owed is not None:
+            self._save(owed)
         Window.unbind(on_flip=self._on_flip)
 
     def line(self, text: str) -> None:
