@@ -168,3 +168,17 @@ def tr(key: str, lang: str, **values: object) -> str:
     if values:
         text = text.format(**values)
     return unicodedata.normalize("NFC", text)
+
+
+def counter_label(counter: str, lang: str) -> str:
+    """ "Quầy 2" for a bare counter number or code; a roster's own wording ("Quầy 1", "Phòng A") as is.
+
+    >>> counter_label("2", "vi"), counter_label("Quầy 1", "vi")
+    ('Quầy 2', 'Quầy 1')
+    """
+    text = counter.strip()
+    if not text:
+        return ""
+    if len(text) <= 3 and text.isalnum():
+        return tr("counter", lang, counter=text)
+    return unicodedata.normalize("NFC", text)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kivy.uix.widget import Widget
 
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.strings import tr
+from kiosk.ui.strings import counter_label
 from kiosk.ui.widgets import OfficerCard, scroll_into_view
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class StaffScreen(KioskScreen):
                 staff_id=officer.id,
                 officer_name=officer.name,
                 title=officer.title or "",
-                counter=tr("counter", lang, counter=officer.counter) if officer.counter else "",
+                counter=counter_label(officer.counter or "", lang),
                 photo=str(officer.photo_path) if officer.photo_path else "",
                 selected=officer.id == selected,
                 name=f"staff_{officer.id}",
