@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import unicodedata
 import uuid
 from collections import Counter
@@ -67,6 +68,7 @@ MAX_ID_CHARS = 100
 MAX_SEQ = 2**62
 PHONE_CHARS = frozenset("0123456789+-. ()")
 _ID_CHUNK = 500
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
 
 
 @dataclass(slots=True)  # not frozen: a frozen init costs a call per field, per ballot
@@ -118,11 +120,33 @@ class _Reject(Exception):
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+# The C encoder built once, as JSONEncoder.encode would build it on every call (same arguments,
+# so the same text), without the circular-reference markers: a parsed JSON body has no cycles.
+_C_CANONICAL = (
+    _c_make_encoder(
+        None,
+        _CANONICAL.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        True,
+        False,
+        True,
+    )
+    if _c_make_encoder is not None
+    else None
+)
 
 
 def canonical_hash(item: Any) -> str:
     """SHA-256 of the item's canonical JSON: sorted keys, no spaces, UTF-8. Equal hash = identical."""
-    return hashlib.sha256(_CANONICAL.encode(item).encode("utf-8")).hexdigest()
+    if _C_CANONICAL is not None and type(item) is dict:
+        text = "".join(_C_CANONICAL(item, 0))
+    else:
+        text = _CANONICAL.encode(item)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _raw(item: Any) -> str:
@@ -621,10 +645,13 @@ def ingest_batch(
         raw_id = item.get("id") if isinstance(item, dict) else None
         rid: str | None = None
         if isinstance(raw_id, str) and len(raw_id) <= MAX_ID_CHARS:
-            try:
-                rid = str(uuid.UUID(raw_id))
-            except ValueError:
-                rid = None
+            if _CANONICAL_UUID(raw_id) is not None:
+                rid = raw_id  # already the form str(uuid.UUID(...)) gives: skip the parse
+            else:
+                try:
+                    rid = str(uuid.UUID(raw_id))
+                except ValueError:
+                    rid = None
         prepared.append((item, raw_id if isinstance(raw_id, str) else None, rid, canonical_hash(item)))
     existing = _existing(session, sorted({rid for _, _, rid, _ in prepared if rid is not None}))
 
