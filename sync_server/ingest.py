@@ -451,38 +451,48 @@ def _aggregate(
     One pass over the ballots fills two sets of cells: (survey, month, officer, flagged) for the
     per-officer tallies and the month roll-up, (survey, day, flagged) for the day roll-up; the rows
     are then made per distinct (question, value) of a cell, not per answer."""
-    officer_cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
-    day_cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
-    officer_ballots: Counter[tuple[Any, ...]] = Counter()
-    day_ballots: Counter[tuple[Any, ...]] = Counter()
+    # Counted once per (survey, month, officer, day, flagged) cell, then folded into both sets:
+    # a month is a function of the day, so no count is lost or doubled.
+    cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
+    cell_ballots: Counter[tuple[Any, ...]] = Counter()
     for row in rows:
-        survey_id, flagged = row["survey_id"], bool(row["misuse"])
-        officer_key = (survey_id, row["bucket_month"], row["staff_id"] or "", flagged)
-        day_key = (survey_id, row["bucket_day"], flagged)
-        officer_ballots[officer_key] += 1
-        day_ballots[day_key] += 1
-        by_officer = officer_cells.get(officer_key)
-        if by_officer is None:
-            by_officer = officer_cells[officer_key] = Counter()
-        by_day = day_cells.get(day_key)
-        if by_day is None:
-            by_day = day_cells[day_key] = Counter()
+        survey_id = row["survey_id"]
+        key = (survey_id, row["bucket_month"], row["staff_id"] or "", row["bucket_day"], bool(row["misuse"]))
+        cell_ballots[key] += 1
+        counts = cells.get(key)
+        if counts is None:
+            counts = cells[key] = Counter()
         types = surveys[(survey_id, row["survey_version"])].types
         for qid, value in row["answers"].items():
             if value is None:
                 continue
             qtype = types.get(qid)
             if qtype == "rating5":
-                by_officer[(qid, value)] += 1
-                by_day[(qid, value)] += 1
+                counts[(qid, value)] += 1
             elif qtype == "checklist":
-                keys = [(qid, ANSWERED)]
+                counts[(qid, ANSWERED)] += 1
                 if not value:
-                    keys.append((qid, EMPTY))
-                keys.extend((qid, option) for option in value)
-                for key in keys:
-                    by_officer[key] += 1
-                    by_day[key] += 1
+                    counts[(qid, EMPTY)] += 1
+                for option in value:
+                    counts[(qid, option)] += 1
+    officer_cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
+    day_cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
+    officer_ballots: Counter[tuple[Any, ...]] = Counter()
+    day_ballots: Counter[tuple[Any, ...]] = Counter()
+    for (survey_id, month_key, staff_key, day_key, flagged), counts in cells.items():
+        officer_key = (survey_id, month_key, staff_key, flagged)
+        day_cell = (survey_id, day_key, flagged)
+        n_ballots = cell_ballots[(survey_id, month_key, staff_key, day_key, flagged)]
+        officer_ballots[officer_key] += n_ballots
+        day_ballots[day_cell] += n_ballots
+        by_officer = officer_cells.get(officer_key)
+        if by_officer is None:
+            by_officer = officer_cells[officer_key] = Counter()
+        by_officer.update(counts)
+        by_day = day_cells.get(day_cell)
+        if by_day is None:
+            by_day = day_cells[day_cell] = Counter()
+        by_day.update(counts)
     out: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in _TABLES}
     text = _TEXT.get  # values as the tables hold them; a few hundred keys per batch
     tally, month = out["tally"], out["rollup_tally"]
