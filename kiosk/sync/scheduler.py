@@ -31,6 +31,8 @@ from kiosk.sync.service import SyncOutcome, SyncService
 __all__ = ["OffsetCronTrigger", "SyncScheduler", "nightly_trigger"]
 
 log = logging.getLogger(__name__)
+# APScheduler logs every wake-up at INFO/DEBUG; on a kiosk that buries the lines an operator needs.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_JITTER_S = 1800
