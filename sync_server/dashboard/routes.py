@@ -6,7 +6,7 @@ install(app, settings, engine)      # from create_app: routes, static CSS, log-i
 """
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
@@ -702,20 +702,11 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
         csrf_token: Annotated[str, Form(max_length=200)] = "",
         back: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
-        page = page_for(request, db, need="ballots", with_period=False)
-        check_csrf(page, csrf_token)
-        if not page.access.can_act:
-            raise Forbidden()
-        ballot = db.get(Ballot, response_id)
-        if ballot is None or ballot.alert_kind is None or ballot.unit_id not in unit_ids_of_user(page):
-            return render(
-                templates,
-                page,
-                "error.html",
-                "alerts",
-                status_code=404,
-                message=translator(page.lang)("error.not_found"),
-            )
+        page, refused = ballot_to_act_on(
+            request, db, response_id, csrf_token, "alerts", lambda b: b.alert_kind is not None
+        )
+        if refused is not None:
+            return refused
         note = note.strip()
         if not note:
             t = translator(page.lang)
@@ -738,6 +729,25 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
 
     def unit_ids_of_user(page: Page) -> set[int]:
         return {u.id for u in page.units if u.id is not None}
+
+    def ballot_to_act_on(
+        request: Request,
+        db: Session,
+        response_id: str,
+        csrf_token: str,
+        tab: str,
+        applies: Callable[[Ballot], bool],
+    ) -> tuple[Page, Response | None]:
+        """The page of a leader's action on one ballot, or the 404 answer when it is not theirs to act on."""
+        page = page_for(request, db, need="ballots", with_period=False)
+        check_csrf(page, csrf_token)
+        if not page.access.can_act:
+            raise Forbidden()
+        ballot = db.get(Ballot, response_id)
+        if ballot is None or not applies(ballot) or ballot.unit_id not in unit_ids_of_user(page):
+            message = translator(page.lang)("error.not_found")
+            return page, render(templates, page, "error.html", tab, status_code=404, message=message)
+        return page, None
 
     @router.get("/comments", response_class=HTMLResponse)
     def comments(request: Request, db: ReadDB) -> Response:
@@ -784,20 +794,11 @@ def build_router(settings: Settings, engine: Engine, limiter: FailureLimiter | N
         csrf_token: Annotated[str, Form(max_length=200)] = "",
         back: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
-        page = page_for(request, db, need="ballots", with_period=False)
-        check_csrf(page, csrf_token)
-        if not page.access.can_act:
-            raise Forbidden()
-        ballot = db.get(Ballot, response_id)
-        if ballot is None or not ballot.has_comment or ballot.unit_id not in unit_ids_of_user(page):
-            return render(
-                templates,
-                page,
-                "error.html",
-                "comments",
-                status_code=404,
-                message=translator(page.lang)("error.not_found"),
-            )
+        page, refused = ballot_to_act_on(
+            request, db, response_id, csrf_token, "comments", lambda b: bool(b.has_comment)
+        )
+        if refused is not None:
+            return refused
         assert page.user is not None and page.user.id is not None
         state = db.get(CommentState, response_id) or CommentState(
             response_id=response_id,
