@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export KIVY_HOME ?= $(CURDIR)/var/kivy
 export KIVY_NO_ARGS := 1
 
-.PHONY: bootstrap demo test lint lock clean
+.PHONY: bootstrap demo test test-dates lint lock clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -15,6 +15,11 @@ demo: bootstrap
 
 test: bootstrap lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@scripts/test-dates
+
+# The date-sensitive tests again at three faked instants (end of a quarter, New Year, a leap day).
+test-dates: bootstrap
+	@scripts/test-dates
 
 lint:
 	$(BIN)/ruff check .

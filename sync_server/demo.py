@@ -423,6 +423,10 @@ def demo_command(
     reset: Annotated[bool, typer.Option("--reset", help="Delete the demo unit and make it again.")] = False,
     host: Annotated[str, typer.Option(help="Address shown in the log-in URL.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port shown in the log-in URL.")] = 8000,
+    today: Annotated[
+        str | None,
+        typer.Option(help="Make the demo as if today were this date (YYYY-MM-DD): figures that never move."),
+    ] = None,
 ) -> None:
     """Make a demo commune: officers with photos, admin and leader accounts, a kiosk, 13 months of ballots."""
     from surveys.loader import SurveyError, load_surveys
@@ -433,6 +437,10 @@ def demo_command(
         settings = Settings.from_env()
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    try:
+        fixed_day = dt.date.fromisoformat(today) if today is not None else None
+    except ValueError:
+        raise CliError(f"--today {today!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-10-05.") from None
     engine = open_engine(settings, require_schema=False)
     upgrade(engine)
     try:
@@ -454,7 +462,7 @@ def demo_command(
             remove_demo(session)
         session.commit()
     password = os.environ.get("SURVEY_DEMO_PASSWORD") or None
-    summary = make_demo(engine, settings, admin_password=password, leader_password=password)
+    summary = make_demo(engine, settings, today=fixed_day, admin_password=password, leader_password=password)
     engine.dispose()
     typer.echo(
         f"Demo ready: {summary.unit_name} ({summary.unit_code}) with {summary.officers} officers and "

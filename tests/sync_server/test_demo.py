@@ -146,3 +146,26 @@ def test_running_again_keeps_the_demo_and_reset_rebuilds_it(demo: tuple[Path, st
         leader = s.execute(select(User).where(col(User.username) == "lanhdao")).scalars().one()
         assert verify_password(leader.password_hash, "mot-mat-khau-moi")
         assert not verify_password(leader.password_hash, _password(out, "lanhdao"))
+
+
+def test_a_fixed_today_gives_the_same_demo_on_any_day(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for home in (first, second):
+        home.mkdir()
+        done = _demo(home, "--today", "2028-03-01", password="mat-khau-co-dinh")
+        assert done.returncode == 0, done.stderr
+        assert "to 29/02/2028" in done.stdout, done.stdout  # the leap day is the demo's last day
+    with _session(first) as a, _session(second) as b:
+        query = select(col(Response.id), col(Response.submitted_at)).order_by(col(Response.id))
+        assert a.execute(query).all() == b.execute(query).all()
+        last = a.execute(
+            select(col(Response.submitted_at)).order_by(col(Response.submitted_at).desc())
+        ).first()
+        assert last is not None and str(last[0]).startswith(("2028-02-29", "2028-02-28"))
+
+
+def test_a_today_that_is_not_a_date_is_one_sentence(tmp_path: Path) -> None:
+    done = _demo(tmp_path, "--today", "29/02/2028")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "YYYY-MM-DD" in lines[0], done.stderr

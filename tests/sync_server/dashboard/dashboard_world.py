@@ -44,6 +44,7 @@ class World:
     data_dir: Path
     now: dt.datetime
     month_key: str
+    when: dt.datetime  # when the world's ballots were given: inside month_key, near now
     ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -74,11 +75,14 @@ def build_world(tmp: Path, db_url: str | None = None) -> World:
     db_url = db_url or f"sqlite:///{tmp / 'server.db'}"
     engine = make_engine(db_url)
     upgrade(engine)
-    # Ballots sit an hour before now; the tests ask for the local month they fall in.
+    # Ballots sit from one to three hours before now, but never before the running local month began
+    # (at 00:30 on the 1st, as the faked-clock runs check, they lie a little ahead of now instead, which
+    # a device clock may); the tests ask for the local month they fall in.
     now = dt.datetime.now(dt.UTC)
-    when = now - dt.timedelta(hours=1)
+    month_start = now.astimezone(TZ).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    when = max(now - dt.timedelta(hours=1), month_start + dt.timedelta(hours=3))
     month_key = when.astimezone(TZ).strftime("%Y-%m")
-    world = World(engine, db_url, data_dir, now, month_key)
+    world = World(engine, db_url, data_dir, now, month_key, when)
     csv_path = tmp / "staff.csv"
     csv_path.write_text(
         "id,name,title,counter,photo\n"

@@ -187,8 +187,7 @@ def test_new_ballots_show_at_once(as_admin: TestClient, world: World) -> None:
     with write_session(world.engine) as s:
         device = s.get(Device, world.ids["device2"])
         assert device is not None
-        when = world.now - dt.timedelta(hours=1)
-        ingest_batch(s, device, [ballot(100, "cb09", when, {"tong_the": 5})], world.now)
+        ingest_batch(s, device, [ballot(100, "cb09", world.when, {"tong_the": 5})], world.now)
         s.commit()
     after = re.search(r'data-figure="n">(\d+)<', as_admin.get(q).text)
     assert after and int(after.group(1)) == int(before.group(1)) + 1
