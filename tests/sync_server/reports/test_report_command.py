@@ -6,12 +6,12 @@ import io
 import itertools
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
