@@ -9,6 +9,12 @@ backends' CPU is read the same way and shown apart). Targets: a new
 ballot ≥ 20,000/s, a replayed (already stored) one ≥ 50,000/s. The unit XA01 sits under a province
 (TINH), so each batch also updates the province's roll-ups, as in the field. `--profile` runs the same batches
 through `ingest_batch` in this process under cProfile and prints the top functions.
+
+    .venv/bin/python bench/ingest.py --ab --rounds 3      # product vs the bare reference, A B A B
+
+`--ab` runs the product's server and the bare reference (bench/bare_ingest.py: FastAPI + sqlite3 that
+only parses and inserts) alternately on the same batches, each round on fresh SQLite files, and prints
+the ratio of their rates: noise from a shared machine hits both alike. Goal: new ≥ 0.75× the bare one.
 """
 
 from __future__ import annotations
@@ -20,8 +26,13 @@ import json
 import platform
 import pstats
 import random
+import socket
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import _data
@@ -95,6 +106,88 @@ def run(backend: str, n: int, batch: int, seed: int) -> None:
                     )
 
 
+@contextmanager
+def bare_server(folder: Path, token: str) -> Iterator[_data.ServerProcess]:
+    """bench/bare_ingest.py on a free port, on a fresh SQLite file in `folder`."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    script = Path(__file__).with_name("bare_ingest.py")
+    db = folder / "bare.db"
+    process = subprocess.Popen([sys.executable, str(script), str(db), str(port), token], cwd=folder)
+    server = _data.ServerProcess(f"sqlite:///{db}", folder, process, port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("bench/bare_ingest.py did not start") from None
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def ab(n: int, batch: int, seed: int, rounds: int) -> None:
+    """Product and bare reference alternately (A B A B …) on the same gzip batches; prints the ratios."""
+    rates: dict[tuple[str, str], list[float]] = {}
+    for round_no in range(1, rounds + 1):
+        for side in ("product", "bare"):
+            with _data.temp_folder("bench-ingest-ab-") as tmp:
+                folder = Path(tmp)
+                with _data.fresh_database("sqlite", folder) as url:
+                    engine = _data.make_engine(url)
+                    survey = _data.populate(engine, folder, ["XA01"], officers=20, parent="TINH")
+                    code = _data.enrolment_code(engine, "XA01")
+                    engine.dispose()
+                    staff: list[str | None] = [f"xa01-cb{k:02d}" for k in range(20)] + [None]
+                    rng = random.Random(seed)
+                    bodies = encode(
+                        [
+                            _data.protocol_ballots(survey, staff, min(batch, n - i), i + 1, rng)
+                            for i in range(0, n, batch)
+                        ]
+                    )
+                    if side == "product":
+                        context = _data.serve(url, folder)
+                    else:
+                        context = bare_server(folder, "bare-token")
+                    with context as server:
+                        if side == "product":
+                            with httpx.Client(base_url=server.base, timeout=60) as client:
+                                enrol = client.post(
+                                    "/api/v1/devices/enrol", json={"code": code, "name": "Quầy đo"}
+                                )
+                                enrol.raise_for_status()
+                                token = enrol.json()["token"]
+                        else:
+                            token = "bare-token"
+                        headers = {
+                            "Authorization": f"Bearer {token}",
+                            "Content-Type": "application/json",
+                            "Content-Encoding": "gzip",
+                        }
+                        for label, expect in (("new", "created"), ("replayed", "duplicate")):
+                            wall, cpu, _, lat = post_all(server, headers, bodies, expect)
+                            rates.setdefault((side, label), []).append(n / wall)
+                            print(
+                                f"  round {round_no} {side:<7} {label:<8} {n / wall:>9,.0f} ballots/s wall, "
+                                f"server CPU {cpu / n * 1e6:5.1f} ms per 1,000, "
+                                f"batch p95 {statistics.quantiles(lat, n=20)[-1] * 1000:5.0f} ms"
+                            )
+    print("\nmedian over rounds (product / bare):")
+    for label in ("new", "replayed"):
+        product = statistics.median(rates[("product", label)])
+        bare = statistics.median(rates[("bare", label)])
+        print(
+            f"  {label:<8} product {product:>9,.0f}/s   bare {bare:>9,.0f}/s   ratio {product / bare:4.2f}×"
+        )
+
+
 def profile(n: int, batch: int, seed: int) -> None:
     """`ingest_batch` in this process on SQLite under cProfile: where a new batch's time goes."""
     from sqlmodel import Session, select
@@ -137,10 +230,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--ab", action="store_true", help="product vs the bare reference, alternately")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}")
     print(_data.CAVEATS)
     print("Targets: new ≥ 20,000 ballots/s, replayed ≥ 50,000 ballots/s.")
+    if args.ab:
+        print(f"\n[sqlite] product vs bare reference, {args.n:,} ballots in batches of {args.batch:,}")
+        ab(args.n, args.batch, args.seed, args.rounds)
+        return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
         if backend == "postgresql" and not _data.pg_admin_url():
