@@ -7,6 +7,7 @@ Other modules add their commands with one line each at the bottom of this file, 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -201,15 +202,25 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the HTTP server (API and dashboard)."""
-    import uvicorn
-
-    from sync_server.app import create_app
+    from sync_server.backup import serving_lock
 
     settings = _settings()
     engine = open_engine(settings)
     # Every serve process schedules the nightly job; the job's lock lets exactly one of them run it.
     nightly = NightlyScheduler(engine, settings)
     nightly.start()
+    # While serving, `survey-server restore` cannot swap the database file (workers share the lock).
+    with serving_lock(settings.database_url):
+        _serve_until_stopped(settings, engine, nightly, host, port, workers)
+
+
+def _serve_until_stopped(
+    settings: Settings, engine: Engine, nightly: NightlyScheduler, host: str, port: int, workers: int
+) -> None:
+    import uvicorn
+
+    from sync_server.app import create_app
+
     try:
         if workers > 1:
             # Each worker process builds its own app from the same environment.
@@ -227,6 +238,57 @@ def serve(
             uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         nightly.shutdown()
+
+
+@app.command("backup")
+def backup(
+    out: Annotated[Path | None, typer.Option("--out", help="The backup file to write.")] = None,
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="A folder of dated backups, pruned by --keep.")
+    ] = None,
+    keep: Annotated[
+        str, typer.Option("--keep", help="With --dir: newest backup of each of N days, weeks, months.")
+    ] = "7d,4w,12m",
+) -> None:
+    """A consistent, checked copy of the database, safe while the server runs."""
+    from sync_server.backup import BackupError, backup_database, backup_into_rotation
+
+    settings = _settings()
+    if (out is None) == (folder is None):
+        _fail("Give either --out FILE or --dir DIR (dated backups kept by --keep).")
+    try:
+        if out is not None:
+            report = backup_database(settings.database_url, out)
+        else:
+            assert folder is not None
+            report = backup_into_rotation(settings.database_url, folder, keep, datetime.now())
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(report.summary())
+
+
+@app.command("restore")
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="A file written by `survey-server backup`.")],
+) -> None:
+    """Replace the database with a backup; refuses while a server uses the database."""
+    from sync_server.backup import BackupError, restore_database
+
+    settings = _settings()
+    try:
+        report = restore_database(settings.database_url, backup_file)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(report.summary(f"Restored from {backup_file} into"))
+    engine = make_engine(settings.database_url)
+    try:
+        if current_revision(engine) != head_revision():
+            typer.echo(
+                "The backup's schema is older than this program: run `survey-server init` to upgrade it."
+            )
+    finally:
+        engine.dispose()
+    typer.echo("Kiosks re-send what they hold and the server lacks at their next sync (the device ledger).")
 
 
 @surveys_app.command("check")

@@ -224,6 +224,17 @@ def nightly_lock(engine: Engine, settings: Settings) -> Iterator[bool]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def nightly_backup(session: Session, context: NightlyContext) -> str:
+    """A dated backup into `SURVEY_BACKUP_DIR`, pruned by `SURVEY_BACKUP_KEEP`; its one-line summary."""
+    from sync_server.backup import backup_into_rotation
+
+    folder = context.settings.backup_dir
+    assert folder is not None
+    stamp = context.now.astimezone().replace(tzinfo=None)
+    report = backup_into_rotation(context.settings.database_url, folder, context.settings.backup_keep, stamp)
+    return report.summary()
+
+
 def run_nightly(engine: Engine, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any] | None:
     """Run every nightly step once and save the report; None when another process is running it.
 
@@ -243,6 +254,7 @@ def run_nightly(engine: Engine, settings: Settings, now: dt.datetime | None = No
             ("expired_codes", lambda s, c: expire_enrolment_codes(s, c.now)),
             ("gaps", lambda s, c: gap_report(s)),
             ("clock", lambda s, c: clock_report(s, c.now)),
+            *([("backup", nightly_backup)] if settings.backup_dir else []),
             *NIGHTLY_HOOKS,
         ]
         for name, step in steps:
@@ -362,6 +374,8 @@ def nightly_command() -> None:
             f"  {item['unit']} {item['device_name'] or item['device_id']}: offset {shown},"
             f" {item['clock_suspect_ballots']} clock-suspect ballots"
         )
+    if report.get("backup"):
+        typer.echo(str(report["backup"]))
     for name, error in (report.get("errors") or {}).items():
         typer.echo(f"Step {name} failed: {error}", err=True)
     if report.get("errors"):

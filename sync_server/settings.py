@@ -46,6 +46,8 @@ class Settings:
     misuse_gap_s: float = 10.0
     misuse_run: int = 3
     clock_future_s: int = 24 * 3600
+    backup_dir: Path | None = None  # the nightly job writes a dated backup here when set
+    backup_keep: str = "7d,4w,12m"
     device_settings: dict[str, object] = field(
         default_factory=lambda: {
             "idle_timeout_s": 45,
@@ -57,9 +59,13 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Read `SURVEY_DATABASE_URL`, `SURVEY_DATA_DIR`, `SURVEY_SECRET_KEY`, `SURVEY_MIN_SAMPLE`."""
+        """Read `SURVEY_DATABASE_URL`, `SURVEY_DATA_DIR`, `SURVEY_SECRET_KEY`, `SURVEY_MIN_SAMPLE`,
+        `SURVEY_BACKUP_DIR` and `SURVEY_BACKUP_KEEP`."""
         surveys_dir = os.environ.get("SURVEY_SURVEYS_DIR")
+        backup_dir = os.environ.get("SURVEY_BACKUP_DIR")
         return cls(
+            backup_dir=Path(backup_dir) if backup_dir else None,
+            backup_keep=os.environ.get("SURVEY_BACKUP_KEEP") or "7d,4w,12m",
             database_url=os.environ.get("SURVEY_DATABASE_URL") or DEFAULT_DATABASE_URL,
             data_dir=Path(os.environ.get("SURVEY_DATA_DIR") or "var/server"),
             surveys_dir=Path(surveys_dir) if surveys_dir else None,
