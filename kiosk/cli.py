@@ -70,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     enrol.add_argument("--server", required=True, metavar="URL", help="the sync server's address")
     enrol.add_argument("--code", required=True, metavar="CODE", help="the one-time enrolment code")
     enrol.add_argument("--name", metavar="NAME", help='a name for this device, e.g. "Quầy 1"')
+    enrol.add_argument(
+        "--pin", metavar="PIN", help="the admin PIN (4-8 digits) that opens this kiosk's settings"
+    )
+    enrol.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="PEM certificate(s) of the CA that signed the server's certificate",
+    )
 
     commands.add_parser("sync", help="push pending ballots and pull the configuration now")
     return parser
@@ -84,7 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "status":
             return _status(_settings())
         if args.command == "enrol":
-            return int(_sync_cli().enrol(_settings(), server=args.server, code=args.code, name=args.name))
+            return int(
+                _sync_cli().enrol(
+                    _settings(),
+                    server=args.server,
+                    code=args.code,
+                    name=args.name,
+                    pin=args.pin,
+                    ca_bundle=args.ca_bundle,
+                )
+            )
         return int(_sync_cli().sync(_settings()))
     except UserError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

@@ -13,11 +13,12 @@ import os
 import socket
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from kiosk.settings import KioskSettings
-from kiosk.store import KioskStore, StoreUnavailable
+from kiosk.store import KioskStore, StoreUnavailable, hash_pin
 from kiosk.sync.client import InvalidCode, SyncClient, SyncError, TransientError
 from kiosk.sync.service import SyncService
 
@@ -54,6 +55,24 @@ def service_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return options
 
 
+def _check_pin(pin: str | None) -> str | None:
+    if pin is not None and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
+        return "--pin must be 4 to 8 digits (the administrator's PIN for this kiosk's settings)."
+    return None
+
+
+def _check_ca_bundle(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        return f"--ca-bundle {path} cannot be read ({exc.strerror or exc})."
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        return f"--ca-bundle {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)."
+    return None
+
+
 def _check_server_url(server: str) -> str | None:
     parsed = urlparse(server)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -61,11 +80,20 @@ def _check_server_url(server: str) -> str | None:
     return None
 
 
-def enrol(settings: KioskSettings, *, server: str, code: str, name: str | None = None) -> int:
+def enrol(
+    settings: KioskSettings,
+    *,
+    server: str,
+    code: str,
+    name: str | None = None,
+    pin: str | None = None,
+    ca_bundle: str | None = None,
+) -> int:
     """Exchange a one-time code for a token, save it, and pull the configuration; returns the exit status."""
-    problem = _check_server_url(server)
+    problem = _check_server_url(server) or _check_pin(pin) or _check_ca_bundle(ca_bundle)
     if problem:
         return _fail(problem, 2)
+    bundle = str(Path(ca_bundle).resolve()) if ca_bundle else None
     code = code.strip()
     if not code:
         return _fail("--code is empty: ask the administrator for an enrolment code.", 2)
@@ -76,7 +104,7 @@ def enrol(settings: KioskSettings, *, server: str, code: str, name: str | None =
     except (ValueError, StoreUnavailable) as exc:
         return _fail(str(exc))
     try:
-        client = SyncClient(server, None, timeout_s=options.get("timeout_s", 30.0))
+        client = SyncClient(server, None, timeout_s=options.get("timeout_s", 30.0), ca_bundle=bundle)
         try:
             reply = client.enrol(code, device_name)
         except InvalidCode:
@@ -97,8 +125,11 @@ def enrol(settings: KioskSettings, *, server: str, code: str, name: str | None =
             # A new enrolment may mean a new unit: fetch its configuration whatever was cached.
             ("etag", None),
             ("last_error", None),
+            ("ca_bundle", bundle),
         ):
             store.set(key, value)
+        if pin is not None:
+            store.set("admin_pin_hash", hash_pin(pin))
         print(
             f"Enrolled as device {reply.device_id} ({device_name}) of {reply.unit_name} ({reply.unit_code})."
         )

@@ -31,6 +31,7 @@ __all__ = [
     "SyncError",
     "TransientError",
     "Unauthorized",
+    "UntrustedServer",
 ]
 
 USER_AGENT = "ctt-survey-kiosk/0.1"
@@ -42,6 +43,10 @@ class SyncError(Exception):
 
 class TransientError(SyncError):
     """Timeout, refused or reset connection, 5xx, or a broken reply: try again later."""
+
+
+class UntrustedServer(TransientError):
+    """The server's TLS certificate does not verify against the kiosk's CA bundle."""
 
 
 class Unauthorized(SyncError):
@@ -114,11 +119,15 @@ class SyncClient:
         connect_timeout_s: float = 10.0,
         session: requests.Session | None = None,
         clock: Callable[[], datetime] | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.token = token
         self.timeout = (connect_timeout_s, timeout_s)
         self.session = session or requests.Session()
+        # A commune's server often has a certificate from its own CA (Caddy's `tls internal`). Passed per
+        # request: a session-wide `verify` loses to REQUESTS_CA_BUNDLE in requests' merge of settings.
+        self._verify: str | bool = ca_bundle or True
         self.session.headers["User-Agent"] = USER_AGENT
         self._clock = clock
 
@@ -147,7 +156,13 @@ class SyncClient:
         # Built per call so X-Device-Time is fresh on every request, retries included.
         headers = self._headers(kwargs.pop("headers", None))
         try:
+            kwargs.setdefault("verify", self._verify)
             response = self.session.request(method, url, timeout=self.timeout, headers=headers, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise UntrustedServer(
+                f"the server's certificate is not trusted ({url}): enrol again with --ca-bundle naming "
+                "the certificate of the authority that signed it"
+            ) from exc
         except requests.Timeout as exc:
             raise TransientError(f"the server did not answer in time ({url})") from exc
         except requests.ConnectionError as exc:

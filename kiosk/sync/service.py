@@ -157,7 +157,11 @@ class SyncService:
         self.max_retry_after_s = max_retry_after_s
         self._client_factory = client_factory or (
             lambda url, token: SyncClient(
-                url, token, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s
+                url,
+                token,
+                timeout_s=timeout_s,
+                connect_timeout_s=connect_timeout_s,
+                ca_bundle=self.store.get("ca_bundle") or None,
             )
         )
         self._listeners: list[ConfigListener] = [on_config] if on_config else []
