@@ -1,4 +1,4 @@
-"""Over HTTPS through a real Caddy reverse proxy with its internal CA: the kiosk trusts only what it was given."""
+"""HTTPS through a real Caddy reverse proxy with its internal CA: the kiosk trusts only what it was given."""
 
 from __future__ import annotations
 
