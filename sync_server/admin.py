@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -82,6 +83,59 @@ def add_unit(
         raise AdminError(f"A unit with code {code!r} exists already.")
     parent_id = _unit(session, parent).id if parent else None
     unit = Unit(code=code, name=name, timezone=timezone, parent_id=parent_id)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+# Field of `unit set` -> (column, longest value); "" given on the command line clears a field.
+OFFICIAL_FIELDS = {
+    "governing_body": 200,
+    "issuing_body": 200,
+    "place_name": 100,
+    "signer_name": 100,
+    "signer_title": 100,
+    "number_series": 40,
+}
+
+
+def set_unit_names(
+    session: Session,
+    code: str,
+    *,
+    name: str | None = None,
+    deputy_signs: bool | None = None,
+    recipients: list[str] | None = None,
+    **official: str | None,
+) -> Unit:
+    """Set a unit's official names and signature for its reports; fields left as None are unchanged.
+
+    An empty string clears a field (the report derives it from the unit's name again).
+    """
+    unit = _unit(session, code)
+    if name is not None:
+        if not _nfc(name):
+            raise AdminError('A unit needs a name, e.g. "Xã Hòa Bình".')
+        unit.name = _nfc(name)
+    for field_name, value in official.items():
+        if field_name not in OFFICIAL_FIELDS:
+            raise AdminError(f"Unknown unit field {field_name!r}.")
+        if value is None:
+            continue
+        text = _nfc(value)
+        if len(text) > OFFICIAL_FIELDS[field_name]:
+            raise AdminError(
+                f"--{field_name.replace('_', '-')} is {len(text)} characters; "
+                f"at most {OFFICIAL_FIELDS[field_name]} fit on a report."
+            )
+        if field_name == "number_series" and text and not all(ch.isalnum() or ch in "-/" for ch in text):
+            raise AdminError(f"--number-series {text!r} should look like BC-UBND (letters, digits, '-').")
+        setattr(unit, field_name, text or None)
+    if deputy_signs is not None:
+        unit.deputy_signs = deputy_signs
+    if recipients is not None:
+        lines = [_nfc(r) for r in recipients if _nfc(r)]
+        unit.recipients = json.dumps(lines, ensure_ascii=False) if lines else None
     session.add(unit)
     session.flush()
     return unit

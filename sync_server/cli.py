@@ -240,6 +240,78 @@ def _serve_until_stopped(
         nightly.shutdown()
 
 
+@unit_app.command("set")
+def unit_set(
+    code: Annotated[str, typer.Argument(help="Unit code.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help='The unit\'s name, e.g. "Xã Thiện Hưng".')
+    ] = None,
+    signer: Annotated[
+        str | None, typer.Option("--signer", help='Who signs reports, e.g. "Nguyễn Văn An".')
+    ] = None,
+    signer_title: Annotated[
+        str | None, typer.Option("--signer-title", help='The signer\'s title, e.g. "PHÓ CHỦ TỊCH".')
+    ] = None,
+    deputy: Annotated[
+        bool | None,
+        typer.Option("--deputy/--no-deputy", help='A deputy signs: "KT. CHỦ TỊCH" above the title.'),
+    ] = None,
+    issuing_body: Annotated[
+        str | None,
+        typer.Option(
+            "--issuing-body", help='The issuing body as printed, e.g. "ỦY BAN NHÂN DÂN XÃ THIỆN HƯNG".'
+        ),
+    ] = None,
+    governing_body: Annotated[
+        str | None, typer.Option("--governing-body", help='The body above it, e.g. "UBND TỈNH ĐỒNG NAI".')
+    ] = None,
+    place: Annotated[str | None, typer.Option("--place", help="The place name of the date line.")] = None,
+    number_series: Annotated[
+        str | None, typer.Option("--number-series", help="The document series, e.g. BC-UBND.")
+    ] = None,
+    recipient: Annotated[
+        list[str] | None, typer.Option("--recipient", help='A "Nơi nhận" line (repeat; replaces the list).')
+    ] = None,
+) -> None:
+    """Set the unit's official names and signature as printed on its reports ("" clears a field)."""
+    from sync_server.admin import set_unit_names
+    from sync_server.reports.content import OfficialNames, UnitInfo
+
+    settings = _settings()
+    engine = open_engine(settings)
+    with write_session(engine) as session:
+        unit = set_unit_names(
+            session,
+            code,
+            name=name,
+            deputy_signs=deputy,
+            recipients=recipient,
+            signer_name=signer,
+            signer_title=signer_title,
+            issuing_body=issuing_body,
+            governing_body=governing_body,
+            place_name=place,
+            number_series=number_series,
+        )
+        session.commit()
+        info = UnitInfo(
+            unit.code,
+            unit.name,
+            official=OfficialNames(
+                issuing_body=unit.issuing_body,
+                place_name=unit.place_name,
+                signer_name=unit.signer_name,
+                signer_title=unit.signer_title,
+            ),
+        )
+        typer.echo(
+            f"Unit {unit.code} ({unit.name}): reports are issued by "
+            f"{(unit.issuing_body or 'ỦY BAN NHÂN DÂN ' + info.upper_name)}, dated at {info.place}, "
+            f"signed by {unit.signer_name or '(name left blank)'}"
+            f"{', ' + unit.signer_title if unit.signer_title else ''}."
+        )
+
+
 @app.command("backup")
 def backup(
     out: Annotated[Path | None, typer.Option("--out", help="The backup file to write.")] = None,

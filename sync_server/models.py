@@ -89,6 +89,15 @@ class Unit(UnitBase, table=True):
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     # None: the most recently loaded survey definition.
     survey_id: str | None = Field(default=None, max_length=100)
+    # The official names and signature printed on reports (reports.md); None: derived from the name.
+    governing_body: str | None = Field(default=None, max_length=200)  # "UBND TỈNH ĐỒNG NAI"
+    issuing_body: str | None = Field(default=None, max_length=200)  # "ỦY BAN NHÂN DÂN XÃ THIỆN HƯNG"
+    place_name: str | None = Field(default=None, max_length=100)  # "Thiện Hưng", for the date line
+    signer_name: str | None = Field(default=None, max_length=100)
+    signer_title: str | None = Field(default=None, max_length=100)  # "PHÓ CHỦ TỊCH"
+    deputy_signs: bool | None = Field(default=None)  # "KT. CHỦ TỊCH" above the title
+    number_series: str | None = Field(default=None, max_length=40)  # "BC-UBND" in "Số: …/BC-UBND"
+    recipients: str | None = Field(default=None)  # JSON list of "Nơi nhận" lines
 
 
 class UnitPublic(SQLModel):

@@ -27,11 +27,13 @@ __all__ = [
     "TONG_THE",
     "Comment",
     "Labels",
+    "OfficialNames",
     "ReportData",
     "StaffInfo",
     "Table",
     "UnitInfo",
     "addressee",
+    "admin_name",
     "closing_text",
     "comment_lines",
     "doc_number",
@@ -51,6 +53,7 @@ __all__ = [
     "proposals",
     "recipients",
     "signature_lines",
+    "signer_name",
     "staff_name",
     "staff_table",
     "title_lines",
@@ -120,6 +123,43 @@ def in_sentence(name: str) -> str:
     return name
 
 
+_BODY_PREFIXES = ("ubnd ", "ủy ban nhân dân ", "uỷ ban nhân dân ")
+
+
+def admin_name(name: str) -> str:
+    """A unit's administrative name, without a leading "UBND" the administrator may have typed.
+
+    >>> admin_name("UBND xã Thiện Hưng")
+    'Xã Thiện Hưng'
+    >>> admin_name("Xã Hòa Bình")
+    'Xã Hòa Bình'
+    """
+    text = nfc(name).strip()
+    folded = text.lower()
+    for prefix in _BODY_PREFIXES:
+        if folded.startswith(prefix):
+            text = text[len(prefix) :].strip()
+            break
+    for prefix in _PREFIXES:
+        if text.lower().startswith(prefix.lower()) and not text.startswith(prefix):
+            return prefix + text[len(prefix) :]
+    return text
+
+
+@dataclass(frozen=True)
+class OfficialNames:
+    """What an administrator set with `survey-server unit set`; None: derived from the unit's name."""
+
+    governing_body: str | None = None
+    issuing_body: str | None = None
+    place_name: str | None = None
+    signer_name: str | None = None
+    signer_title: str | None = None
+    deputy_signs: bool | None = None
+    number_series: str | None = None
+    recipients: tuple[str, ...] | None = None
+
+
 @dataclass(frozen=True)
 class UnitInfo:
     """The reporting unit, and its parent (the body the report goes up to) when known."""
@@ -128,27 +168,31 @@ class UnitInfo:
     name: str
     parent_name: str | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
+    official: OfficialNames = OfficialNames()
 
     @property
     def place(self) -> str:
         """The địa danh: the unit's name without "Xã", "Phường"… ("Xã Tân Phú" → "Tân Phú")."""
+        if self.official.place_name:
+            return self.official.place_name
+        name = admin_name(self.name)
         for prefix in _PREFIXES:
-            if self.name.startswith(prefix):
-                return self.name[len(prefix) :].strip()
-        return self.name
+            if name.startswith(prefix):
+                return name[len(prefix) :].strip()
+        return name
 
     @property
     def in_sentence(self) -> str:
         """The name as written mid-sentence: "Xã Tân Phú" → "xã Tân Phú"."""
-        return in_sentence(self.name)
+        return in_sentence(admin_name(self.name))
 
     @property
     def parent_in_sentence(self) -> str | None:
-        return in_sentence(self.parent_name) if self.parent_name else None
+        return in_sentence(admin_name(self.parent_name)) if self.parent_name else None
 
     @property
     def upper_name(self) -> str:
-        return nfc(self.name.upper())
+        return nfc(admin_name(self.name).upper())
 
 
 @dataclass(frozen=True)
@@ -285,17 +329,22 @@ def place_and_date(data: ReportData) -> str:
 def issuer_lines(data: ReportData) -> tuple[str, str]:
     """(tên cơ quan chủ quản, tên cơ quan ban hành), upper case, as NĐ 30/2020 lays them out top-left."""
     # "\n" marks where the line breaks, as in NĐ 30's models ("ỦY BAN NHÂN DÂN" over "XÃ HÒA BÌNH").
+    official = data.unit.official
     if data.is_monthly:
         return f"UBND {data.unit.upper_name}", "BỘ PHẬN TIẾP NHẬN\nVÀ TRẢ KẾT QUẢ"
     parent = data.unit.parent_name
-    return (nfc(f"UBND {parent.upper()}") if parent else "", nfc(f"ỦY BAN NHÂN DÂN\n{data.unit.upper_name}"))
+    governing = official.governing_body or (f"UBND {admin_name(parent)}" if parent else "")
+    issuer = official.issuing_body or f"ỦY BAN NHÂN DÂN\n{data.unit.upper_name}"
+    return nfc(governing.upper()), nfc(issuer.upper())
 
 
 def doc_number(data: ReportData) -> str:
     """The số, ký hiệu line; the number is left for the văn thư to fill in."""
     # The number itself is given by the văn thư at issue; non-breaking spaces keep the gap in PDF.
     gap = "\u00a0" * 8
-    return f"Số:{gap}/BC-BPTNTKQ" if data.is_monthly else f"Số:{gap}/BC-UBND"
+    if data.is_monthly:
+        return f"Số:{gap}/BC-BPTNTKQ"
+    return f"Số:{gap}/{data.unit.official.number_series or 'BC-UBND'}"
 
 
 def title_lines(data: ReportData) -> tuple[str, str]:
@@ -329,8 +378,18 @@ def addressee(data: ReportData) -> str:
     return ""
 
 
+def _as_recipient_lines(entries: Sequence[str]) -> list[str]:
+    """NĐ 30/2020: each entry "- …;", the last "- Lưu: VT, …." (added when the list has none)."""
+    lines = [e.strip().lstrip("-").strip().rstrip(";.").strip() for e in entries if e.strip()]
+    if not any(line.startswith("Lưu") for line in lines):
+        lines.append("Lưu: VT")
+    return [f"- {line};" for line in lines[:-1]] + [f"- {lines[-1]}."]
+
+
 def recipients(data: ReportData) -> list[str]:
     """The "Nơi nhận:" list, bottom-left."""
+    if data.unit.official.recipients and not data.is_monthly:
+        return _as_recipient_lines(data.unit.official.recipients)
     lower = data.unit.in_sentence
     if data.is_monthly:
         return [
@@ -340,7 +399,7 @@ def recipients(data: ReportData) -> list[str]:
             "- Lưu: VT, BPTNTKQ.",
         ]
     up = (
-        f"- UBND {data.unit.parent_name} (để b/c);"
+        f"- UBND {data.unit.parent_in_sentence} (để b/c);"
         if data.unit.parent_name
         else "- Cơ quan cấp trên (để b/c);"
     )
@@ -357,7 +416,17 @@ def signature_lines(data: ReportData) -> list[str]:
     """The signature block's headings, bottom-right (quyền hạn, chức vụ); the name stays blank."""
     if data.is_monthly:
         return ["TRƯỞNG BỘ PHẬN"]
-    return ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+    official = data.unit.official
+    deputy = official.deputy_signs if official.deputy_signs is not None else True
+    title = (official.signer_title or ("PHÓ CHỦ TỊCH" if deputy else "CHỦ TỊCH")).upper()
+    return ["TM. ỦY BAN NHÂN DÂN", *(["KT. CHỦ TỊCH"] if deputy else []), nfc(title)]
+
+
+def signer_name(data: ReportData) -> str | None:
+    """The signer's name under the space for signature and seal (UBND reports), when set."""
+    if data.is_monthly or not data.unit.official.signer_name:
+        return None
+    return nfc(data.unit.official.signer_name)
 
 
 # ---------------------------------------------------------------- body

@@ -216,4 +216,7 @@ def _footer(doc: object, data: c.ReportData) -> None:
         _set_font(q.add_run(c.nfc(line)), 11)
     lines = [(text, 14, True, False, False) for text in c.signature_lines(data)]
     lines += [("", 14, False, False, False)] * 4
+    name = c.signer_name(data)
+    if name:
+        lines.append((name, 14, True, False, False))
     _cell(right, lines)

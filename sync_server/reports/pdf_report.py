@@ -190,7 +190,11 @@ def render_pdf(data: c.ReportData) -> bytes:
     )
     left = [_p("Nơi nhận:", 11.5, align=TA_LEFT, after=0, markup="bi")]
     left += [_p(line, 10.5, align=TA_LEFT, after=0) for line in c.recipients(data)]
-    right = _centre([(text, 13, "b") for text in c.signature_lines(data)])
+    signed = [(text, 13, "b") for text in c.signature_lines(data)]
+    name = c.signer_name(data)
+    if name:
+        signed += [("\u00a0", 13, "")] * 4 + [(name, 13, "b")]
+    right = _centre(signed)
     footer = Table([[left, right]], colWidths=[width * 0.5, width * 0.5])
     footer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story.append(KeepTogether([footer]))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -18,7 +19,7 @@ from sqlmodel import Session, col
 from sync_server import queries
 from sync_server.models import Response, Staff, Unit
 from sync_server.reports.build import assemble_report, render
-from sync_server.reports.content import Comment, Labels, ReportData, StaffInfo, UnitInfo
+from sync_server.reports.content import Comment, Labels, OfficialNames, ReportData, StaffInfo, UnitInfo
 from sync_server.reports.periods import ReportPeriod, parse_period
 
 __all__ = ["build_report", "report_data_for"]
@@ -30,7 +31,17 @@ MAX_COMMENTS_READ = 20_000
 
 def _unit_info(session: Session, unit: Unit) -> UnitInfo:
     parent = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
-    return UnitInfo(unit.code, unit.name, parent.name if parent else None, unit.timezone)
+    official = OfficialNames(
+        governing_body=unit.governing_body,
+        issuing_body=unit.issuing_body,
+        place_name=unit.place_name,
+        signer_name=unit.signer_name,
+        signer_title=unit.signer_title,
+        deputy_signs=unit.deputy_signs,
+        number_series=unit.number_series,
+        recipients=tuple(json.loads(unit.recipients)) if unit.recipients else None,
+    )
+    return UnitInfo(unit.code, unit.name, parent.name if parent else None, unit.timezone, official)
 
 
 def _staff(session: Session, unit_ids: set[int]) -> dict[str, StaffInfo]:
