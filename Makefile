@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export KIVY_HOME ?= $(CURDIR)/var/kivy
 export KIVY_NO_ARGS := 1
 
-.PHONY: bootstrap demo test test-dates lint lock clean
+.PHONY: bootstrap demo test test-dates test-wheel lint lock clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -16,6 +16,11 @@ demo: bootstrap
 test: bootstrap lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@scripts/test-dates
+	@scripts/test-wheel
+
+# The wheel installed in a fresh virtual environment outside the checkout: init, demo, serve, kiosk.
+test-wheel: bootstrap
+	@scripts/test-wheel
 
 # The date-sensitive tests again at three faked instants (end of a quarter, New Year, a leap day).
 test-dates: bootstrap
