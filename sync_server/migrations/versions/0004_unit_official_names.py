@@ -27,15 +27,20 @@ COLUMNS = (
 )
 
 
+# Plain ADD/DROP COLUMN (SQLite ≥ 3.35 has both): a batch copy of `unit` would drop the table that
+# staff, devices and responses point at, which SQLite's foreign keys refuse.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("unit", schema=None) as batch_op:
-        for name, length in COLUMNS:
-            batch_op.add_column(sa.Column(name, sa.String(length=length), nullable=True))
-        batch_op.add_column(sa.Column("deputy_signs", sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column("recipients", sa.Text(), nullable=True))
+    for name, length in COLUMNS:
+        op.add_column("unit", sa.Column(name, sa.String(length=length), nullable=True))
+    op.add_column("unit", sa.Column("deputy_signs", sa.Boolean(), nullable=True))
+    op.add_column("unit", sa.Column("recipients", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("unit", schema=None) as batch_op:
-        for name in ("recipients", "deputy_signs", *(n for n, _ in reversed(COLUMNS))):
-            batch_op.drop_column(name)
+    for name in ("recipients", "deputy_signs", *(n for n, _ in reversed(COLUMNS))):
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f'ALTER TABLE unit DROP COLUMN "{name}"')
+        else:
+            op.drop_column("unit", name)
