@@ -161,7 +161,8 @@ async def upload(
         )
     raw = await _read_body(request, settings, "gzip" if encoding != "identity" else "identity")
     try:
-        body = json.loads(raw)
+        # Decoded first: json.loads would also guess UTF-16 and UTF-32 from bytes.
+        body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, "malformed_json", "The body is not valid UTF-8 JSON.") from None
     if not isinstance(body, dict) or not isinstance(body.get("responses"), list):
