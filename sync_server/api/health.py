@@ -10,6 +10,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel
 
+from sync_server.db import SQLITE_BUSY_TIMEOUT_MS
+
 from .deps import EngineDep
 from .errors import error_responses
 
@@ -35,8 +37,9 @@ def _probe(engine: Engine) -> None:
     """Write a row bigger than a page, then roll it back: raises when the database cannot store."""
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
-        if sqlite:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={PROBE_BUSY_MS}")
+        driver = conn.connection.dbapi_connection
+        if sqlite and driver is not None:
+            driver.execute(f"PRAGMA busy_timeout={PROBE_BUSY_MS}")
         try:
             with conn.begin() as transaction:
                 conn.execute(
@@ -45,10 +48,8 @@ def _probe(engine: Engine) -> None:
                 )
                 transaction.rollback()
         finally:
-            if sqlite:
-                from sync_server.db import SQLITE_BUSY_TIMEOUT_MS
-
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if sqlite and driver is not None:
+                driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _busy(exc: OperationalError) -> bool:

@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from typing import Any
 
 import pytest
 from api_helpers import Api
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import event, func, select
 from sqlmodel import col
 
 from sync_server import ingest
-from sync_server.models import Device, Response, ResponseConflict, ResponseQuarantine
+from sync_server.models import Device, HealthProbe, Response, ResponseConflict, ResponseQuarantine
 
 PHONE = "0912 345 678"
 COMMENT = "Cán bộ Nguyễn Văn A rất nhiệt tình, bí-mật-7731"
@@ -224,3 +226,110 @@ def _race(
 ) -> None:
     barrier.wait()
     replies[i] = api.upload(device, batch)
+
+
+def test_healthz_is_degraded_when_the_database_cannot_store(api: Api) -> None:
+    from sqlalchemy.engine import make_url
+
+    from sync_server.app import create_app
+    from sync_server.db import make_engine
+
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    url = api.settings.database_url
+    if api.engine.dialect.name == "sqlite":
+        engine = make_engine(url)
+        with api.engine.connect() as conn:
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+
+        @event.listens_for(engine, "connect")
+        def _full(dbapi_conn: Any, _record: Any) -> None:
+            # A real SQLITE_FULL: the file may not grow by a single page, as on a full disk.
+            dbapi_conn.execute(f"PRAGMA max_page_count={pages}")
+
+        undo = None
+    else:
+        name = make_url(url).database
+        with api.engine.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+            conn.commit()
+        engine = make_engine(url)
+
+        def undo() -> None:
+            with api.engine.connect() as conn:
+                conn.exec_driver_sql("SET default_transaction_read_only = off")
+                conn.exec_driver_sql(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+                conn.commit()
+            api.engine.dispose()
+
+    try:
+        with TestClient(create_app(api.settings, engine=engine)) as client:
+            reply = client.get("/healthz")
+            assert reply.status_code == 503
+            assert reply.json()["status"] == "degraded"
+            assert "cannot store" in reply.json()["detail"]
+    finally:
+        engine.dispose()
+        if undo is not None:
+            undo()
+    assert api.client.get("/healthz").json() == {"status": "ok"}  # the probe left nothing behind
+    with api.session() as session:
+        assert session.execute(select(func.count()).select_from(HealthProbe)).scalar_one() == 0
+
+
+def test_a_database_error_logs_no_phone_and_no_comment(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    from sync_server.app import create_app
+    from sync_server.db import make_engine
+
+    device = api.enrol()
+    sqlite = api.engine.dialect.name == "sqlite"
+    with api.engine.connect() as conn:
+        if sqlite:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON response BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        else:
+            # Like a CHECK failure, the error quotes the row: the comment is in the error's own text.
+            conn.exec_driver_sql(
+                "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "RAISE EXCEPTION 'Failing row contains %%, %%', NEW.comment, NEW.contact_phone; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON response FOR EACH ROW EXECUTE FUNCTION boom()"
+            )
+        conn.commit()
+    caplog.set_level(logging.DEBUG)  # every logger, SQLAlchemy's statements and parameters included
+    for name in ("sqlalchemy", "sqlalchemy.engine", "sqlalchemy.pool", "uvicorn", "fastapi"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    engine = make_engine(api.settings.database_url)
+    try:
+        with TestClient(create_app(api.settings, engine=engine), raise_server_exceptions=False) as client:
+            items = [
+                api.ballot(device, comment=COMMENT, contact={"phone": PHONE, "consent": True}),
+                api.ballot(device),
+            ]
+            reply = client.post(
+                "/api/v1/device/responses",
+                content=json.dumps({"responses": items}),
+                headers=device | {"Content-Type": "application/json"},
+            )
+        assert reply.status_code == 500
+        assert reply.json()["error"] == "internal_error"
+    finally:
+        engine.dispose()
+        for name in ("sqlalchemy", "sqlalchemy.engine", "sqlalchemy.pool", "uvicorn", "fastapi"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        with api.engine.connect() as conn:
+            conn.exec_driver_sql("DROP TRIGGER boom" if sqlite else "DROP TRIGGER boom ON response")
+            if not sqlite:
+                conn.exec_driver_sql("DROP FUNCTION boom()")
+            conn.commit()
+    text = "\n".join(
+        record.getMessage()
+        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        for record in caplog.records
+    )
+    assert "failed in the database" in text and "2 items, 1 with a comment, 1 with a contact" in text
+    assert any(r.name.startswith("sqlalchemy") for r in caplog.records)  # the statements were logged
+    for secret in (PHONE, PHONE.replace(" ", ""), "345 678", "bí-mật-7731", "nhiệt tình"):
+        assert secret not in text
+    assert count(api, Response) == 0
