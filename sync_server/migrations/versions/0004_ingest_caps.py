@@ -39,8 +39,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("health_probe")
-    with op.batch_alter_table("device") as batch_op:
-        batch_op.drop_column("audit_dropped")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): a batch copy of `device` would break its foreign keys.
+    op.execute("ALTER TABLE device DROP COLUMN audit_dropped")
     for table in ("response_conflict", "response_quarantine"):
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_column("raw_size")
+        op.execute(f"ALTER TABLE {table} DROP COLUMN raw_size")
