@@ -31,8 +31,12 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, `synchronous=FULL`, foreign keys and explicit BEGINs."""
+    """An engine for `url`; SQLite gets WAL, `synchronous=FULL`, foreign keys and explicit BEGINs.
+
+    Bound values never reach a log or an error message (`hide_parameters`): they hold phone
+    numbers and comments."""
     parsed = make_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         # Sync endpoints run on AnyIO's 40 worker threads: a pool smaller than that makes busy

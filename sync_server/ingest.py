@@ -22,7 +22,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from .db import bulk_insert
@@ -66,6 +67,13 @@ MAX_COMMENT = 1000
 MAX_TEXT_ANSWER = 1000
 MAX_ID_CHARS = 100
 MAX_SEQ = 2**62
+# A seq this far above the highest one in line is out of line (a corrupt counter, or a probe): the
+# ballot is stored, but it neither moves the device's seq nor counts the numbers skipped as gaps.
+SEQ_JUMP_LIMIT = 1_000_000
+# What the quarantine and conflict audit keep (see docs/decisions.md, "Ingest hardening").
+MAX_AUDIT_RAW_BYTES = 64 * 1024
+MAX_AUDIT_ROWS_PER_DAY = 1_000
+NO_CONSENT = "[dropped: no consent]"
 PHONE_CHARS = frozenset("0123456789+-. ()")
 _ID_CHUNK = 500
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
@@ -140,17 +148,72 @@ _C_CANONICAL = (
 )
 
 
-def canonical_hash(item: Any) -> str:
-    """SHA-256 of the item's canonical JSON: sorted keys, no spaces, UTF-8. Equal hash = identical."""
+def _canonical(item: Any) -> tuple[str, str | None]:
+    """The canonical hash and, when the item holds a string no database can store, the reason."""
     if _C_CANONICAL is not None and type(item) is dict:
         text = "".join(_C_CANONICAL(item, 0))
     else:
         text = _CANONICAL.encode(item)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: not UTF-8, so not storable; hashed as Python holds it, to stay stable.
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), (
+            "a string holds a lone surrogate (not valid Unicode text)"
+        )
+    problem = None
+    if "\\u0000" in text and _has_nul(item):  # the encoder writes NUL as \u0000
+        problem = "a string holds a NUL character"
+    return hashlib.sha256(data).hexdigest(), problem
 
 
-def _raw(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False)
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def canonical_hash(item: Any) -> str:
+    """SHA-256 of the item's canonical JSON: sorted keys, no spaces, UTF-8. Equal hash = identical."""
+    return _canonical(item)[0]
+
+
+def _without_contact(item: Any) -> Any:
+    """The item as the audit may keep it: a contact without `"consent": true` is dropped."""
+    if not isinstance(item, dict) or "contact" not in item:
+        return item
+    contact = item["contact"]
+    if contact is None or (isinstance(contact, dict) and contact.get("consent") is True):
+        return item
+    return dict(item, contact=NO_CONSENT)
+
+
+def _storable(text: str) -> str:
+    """Text any database stores: lone surrogates and NUL written as JSON escapes (\\ud800, \\u0000)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\u0000")
+
+
+def _raw(item: Any) -> tuple[str, int]:
+    """The audit copy of an item (at most MAX_AUDIT_RAW_BYTES of its JSON) and its full size in bytes."""
+    item = _without_contact(item)
+    try:
+        text = json.dumps(item, ensure_ascii=False)
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: JSON with every non-ASCII character escaped still reads back exactly.
+        text = json.dumps(item, ensure_ascii=True)
+        data = text.encode("utf-8")
+    if len(data) <= MAX_AUDIT_RAW_BYTES:
+        return text, len(data)
+    return data[:MAX_AUDIT_RAW_BYTES].decode("utf-8", "ignore"), len(data)
 
 
 @lru_cache(maxsize=64)
@@ -167,7 +230,10 @@ def _parse_time(value: Any, name: str) -> dt.datetime:
         raise _Reject(f"{name} is not a valid RFC 3339 time: {value[:40]!r}") from None
     if parsed.tzinfo is None:
         raise _Reject(f"{name} has no UTC offset")
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise _Reject(f"{name} lies outside the years 1–9999 once converted to UTC") from None
 
 
 def _check_answer(qid: str, qtype: str, options: frozenset[str], value: Any) -> None:
@@ -369,6 +435,8 @@ def _flag_misuse(rows: list[dict[str, Any]], device: Device, rules: IngestRules)
 def _track_seq(seqs: Iterable[int], device: Device) -> None:
     last, gaps = device.last_seq, device.seq_gaps
     for seq in sorted(set(seqs)):
+        if seq > last + SEQ_JUMP_LIMIT:
+            break  # out of line: neither the device's seq nor a gap (see docs/decisions.md)
         if seq > last:
             gaps += seq - last - 1
             last = seq
@@ -614,6 +682,108 @@ def _ancestry(session: Session, unit: Unit) -> tuple[int, ...]:
     return tuple(chain)
 
 
+_RACE_RETRIES = 5
+
+
+def _classify(
+    session: Session, ctx: _Context, prepared: list[tuple[Any, str | None, str | None, str, str | None]]
+) -> tuple[list[ItemResult], list[dict[str, Any]], list[tuple[str, dict[str, Any], Any]], list[int]]:
+    """Results in input order, the rows to store, the audit rows (table, row) and the seqs received."""
+    now, device_id, unit_id = ctx.now, ctx.device_id, ctx.unit_id
+    existing = _existing(session, sorted({p[2] for p in prepared if p[2] is not None}))
+    results: list[ItemResult] = []
+    created: list[dict[str, Any]] = []
+    audit: list[tuple[str, dict[str, Any], Any]] = []
+    received_seqs: list[int] = []
+    for item, raw_id, rid, content_hash, problem in prepared:
+        # Text columns cannot hold NUL or a lone surrogate: the id is kept escaped (`raw` has it exactly).
+        shown_id = _storable(raw_id[:MAX_ID_CHARS]) if raw_id is not None else None
+        if rid is not None and rid in existing:
+            first_hash, first_device = existing[rid]
+            if first_hash == content_hash and first_device == device_id:
+                results.append(ItemResult(shown_id, "duplicate"))
+                continue
+            audit.append(
+                (
+                    "conflict",
+                    {
+                        "response_id": rid,
+                        "device_id": device_id,
+                        "received_at": now,
+                        "content_hash": content_hash,
+                    },
+                    item,
+                )
+            )
+            results.append(
+                ItemResult(shown_id, "conflict", "this id was stored before with different content")
+            )
+            continue
+        try:
+            if not isinstance(item, dict):
+                raise _Reject("an item must be a JSON object")
+            if rid is None:
+                raise _Reject("id must be a UUID string")
+            if problem is not None:
+                raise _Reject(problem)
+            row = _validate(item, rid, ctx)
+        except _Reject as reason:
+            seq = item.get("seq") if isinstance(item, dict) else None
+            # Only a seq that passes the rule counts as received: a huge one would overflow BIGINT.
+            if type(seq) is int and 1 <= seq < MAX_SEQ:
+                received_seqs.append(seq)
+            text = _storable(str(reason))
+            audit.append(
+                (
+                    "quarantine",
+                    {
+                        "response_id": shown_id,
+                        "device_id": device_id,
+                        "unit_id": unit_id,
+                        "received_at": now,
+                        "reason": text,
+                    },
+                    item,
+                )
+            )
+            results.append(ItemResult(shown_id, "rejected", text))
+            continue
+        row["content_hash"] = content_hash
+        existing[rid] = (content_hash, device_id)  # a repeat later in the same batch is a replay
+        created.append(row)
+        received_seqs.append(row["seq"])
+        results.append(ItemResult(shown_id, "created"))
+    return results, created, audit, received_seqs
+
+
+def _store_audit(session: Session, ctx: _Context, audit: list[tuple[str, dict[str, Any], Any]]) -> None:
+    """Keep refused items, at most MAX_AUDIT_ROWS_PER_DAY per device per local day; count the rest."""
+    if not audit:
+        return
+    local = ctx.now.astimezone(ctx.zone)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+    kept = 0
+    for model in (ResponseQuarantine, ResponseConflict):
+        kept += session.execute(
+            select(func.count())
+            .select_from(model)
+            .where(col(model.device_id) == ctx.device_id, col(model.received_at) >= day_start)
+        ).scalar_one()
+    room = max(0, MAX_AUDIT_ROWS_PER_DAY - kept)
+    stored, dropped = audit[:room], len(audit) - min(room, len(audit))
+    quarantine: list[dict[str, Any]] = []
+    conflicts: list[dict[str, Any]] = []
+    for kind, row, item in stored:  # the raw copy is made only for what is kept
+        row["raw"], row["raw_size"] = _raw(item)
+        (quarantine if kind == "quarantine" else conflicts).append(row)
+    if conflicts:
+        session.execute(insert(table_of(ResponseConflict)), conflicts)
+    if quarantine:
+        session.execute(insert(table_of(ResponseQuarantine)), quarantine)
+    if dropped:
+        ctx.device.audit_dropped = (ctx.device.audit_dropped or 0) + dropped
+
+
 def ingest_batch(
     session: Session,
     device: Device,
@@ -649,8 +819,7 @@ def ingest_batch(
         ancestry=_ancestry(session, unit),
     )
 
-    device_id, unit_id = ctx.device_id, ctx.unit_id
-    prepared: list[tuple[Any, str | None, str | None, str]] = []  # item, raw id, uuid, hash
+    prepared: list[tuple[Any, str | None, str | None, str, str | None]] = []  # item, id, uuid, hash, problem
     for item in items:
         raw_id = item.get("id") if isinstance(item, dict) else None
         rid: str | None = None
@@ -662,73 +831,37 @@ def ingest_batch(
                     rid = str(uuid.UUID(raw_id))
                 except ValueError:
                     rid = None
-        prepared.append((item, raw_id if isinstance(raw_id, str) else None, rid, canonical_hash(item)))
-    existing = _existing(session, sorted({rid for _, _, rid, _ in prepared if rid is not None}))
+        content_hash, problem = _canonical(item)
+        prepared.append((item, raw_id if isinstance(raw_id, str) else None, rid, content_hash, problem))
 
-    results: list[ItemResult] = []
-    created: list[dict[str, Any]] = []
-    conflicts: list[dict[str, Any]] = []
-    quarantine: list[dict[str, Any]] = []
-    received_seqs: list[int] = []
-    for item, raw_id, rid, content_hash in prepared:
-        # PostgreSQL text cannot hold NUL: the quarantine keeps it escaped (`raw` has it exactly).
-        shown_id = raw_id[:MAX_ID_CHARS].replace("\x00", "\\u0000") if raw_id is not None else None
-        if rid is not None and rid in existing:
-            first_hash, first_device = existing[rid]
-            if first_hash == content_hash and first_device == device_id:
-                results.append(ItemResult(shown_id, "duplicate"))
-                continue
-            conflicts.append(
-                {
-                    "response_id": rid,
-                    "device_id": device_id,
-                    "received_at": now,
-                    "content_hash": content_hash,
-                    "raw": _raw(item),
-                }
-            )
-            results.append(
-                ItemResult(shown_id, "conflict", "this id was stored before with different content")
-            )
-            continue
+    state = (device.last_seq, device.seq_gaps, device.last_submitted_at, device.burst_run)
+    postgresql = dialect == "postgresql"
+    for attempt in range(_RACE_RETRIES):
+        outcome = _classify(session, ctx, prepared)
+        results, created, audit, received_seqs = outcome
+        _flag_misuse(created, device, rules)
+        _track_seq(received_seqs, device)
+        if not created:
+            break
+        if not postgresql:  # SQLite: the batch holds the write lock, no other writer can race
+            bulk_insert(session, table_of(Response), created)
+            break
+        # Another device may store the same id between the lookup and the insert: its commit makes
+        # ours fail on the unique key; the batch is then judged again (that id is now a conflict).
+        savepoint = session.begin_nested()
         try:
-            if not isinstance(item, dict):
-                raise _Reject("an item must be a JSON object")
-            if rid is None:
-                raise _Reject("id must be a UUID string")
-            row = _validate(item, rid, ctx)
-        except _Reject as reason:
-            seq = item.get("seq") if isinstance(item, dict) else None
-            # Only a seq that passes the rule counts as received: a huge one would overflow BIGINT.
-            if type(seq) is int and 1 <= seq < MAX_SEQ:
-                received_seqs.append(seq)
-            quarantine.append(
-                {
-                    "response_id": shown_id,
-                    "device_id": device_id,
-                    "unit_id": unit_id,
-                    "received_at": now,
-                    "reason": str(reason),
-                    "raw": _raw(item),
-                }
-            )
-            results.append(ItemResult(shown_id, "rejected", str(reason)))
+            bulk_insert(session, table_of(Response), created)
+        except IntegrityError:
+            savepoint.rollback()
+            device.last_seq, device.seq_gaps, device.last_submitted_at, device.burst_run = state
+            if attempt == _RACE_RETRIES - 1:
+                raise
             continue
-        row["content_hash"] = content_hash
-        existing[rid] = (content_hash, device_id)  # a repeat later in the same batch is a replay
-        created.append(row)
-        received_seqs.append(row["seq"])
-        results.append(ItemResult(shown_id, "created"))
-
-    _flag_misuse(created, device, rules)
-    _track_seq(received_seqs, device)
+        savepoint.commit()
+        break
     if created:
-        bulk_insert(session, table_of(Response), created)
         _store_tallies(session, ctx, created)
-    if conflicts:
-        session.execute(insert(table_of(ResponseConflict)), conflicts)
-    if quarantine:
-        session.execute(insert(table_of(ResponseQuarantine)), quarantine)
+    _store_audit(session, ctx, audit)
     device.last_seen = now
     if clock_offset_s is not None:
         device.clock_offset_s = clock_offset_s
@@ -742,6 +875,7 @@ def ingest_batch(
             seq_gaps=device.seq_gaps,
             last_submitted_at=device.last_submitted_at,
             burst_run=device.burst_run,
+            audit_dropped=device.audit_dropped,
         )
     )
     return results

@@ -170,6 +170,8 @@ class Device(SQLModel, table=True):
     # State of the misuse rule: when the last ballot was submitted and how long the run is.
     last_submitted_at: dt.datetime | None = _utc(nullable=True)
     burst_run: int = 0
+    # Refused items past the daily audit cap: answered, but their raw copy was not kept.
+    audit_dropped: int = Field(default=0, sa_type=BigInteger)
 
 
 class EnrolmentCode(SQLModel, table=True):
@@ -253,6 +255,8 @@ class ResponseConflict(SQLModel, table=True):
     received_at: dt.datetime = _utc()
     content_hash: str = Field(max_length=64)
     raw: str = Field(sa_column=Column(Text, nullable=False))
+    # Bytes of the item's JSON as received; `raw` keeps at most the first 64 KiB of it.
+    raw_size: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class ResponseQuarantine(SQLModel, table=True):
@@ -267,6 +271,8 @@ class ResponseQuarantine(SQLModel, table=True):
     received_at: dt.datetime = _utc()
     reason: str = Field(sa_column=Column(Text, nullable=False))
     raw: str = Field(sa_column=Column(Text, nullable=False))
+    # Bytes of the item's JSON as received; `raw` keeps at most the first 64 KiB of it.
+    raw_size: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class ItemResultPublic(SQLModel):
@@ -415,6 +421,15 @@ class ServerSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class HealthProbe(SQLModel, table=True):
+    """Written and rolled back by `/healthz`: can the database store? (Never holds a row.)"""
+
+    __tablename__ = "health_probe"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    pad: str = Field(sa_column=Column(Text, nullable=False))
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from sync_server.api.deps import SessionDep, SettingsDep, UserDep
 from sync_server.api.errors import ApiError, error_responses
+from sync_server.dashboard.periods import FIRST_DAY, LAST_DAY
 from sync_server.queries import UnknownUnit, indices_for, unit_by_code, unit_scope
 
 __all__ = ["router"]
@@ -70,6 +71,13 @@ def indices(
     today = dt.datetime.now(ZoneInfo(target.timezone)).date()
     date_to = to or today
     date_from = from_ or date_to.replace(day=1)
+    for name, day in (("from", date_from), ("to", date_to)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"'{name}' must be a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}.",
+            )
     if date_from > date_to:
         raise ApiError(
             400, "invalid_request", "The range ends before it starts: 'from' must not be after 'to'."

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import SQLModel
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +25,8 @@ from sync_server.settings import Settings
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["devices"])
+
+log = logging.getLogger("sync_server.api")
 
 ACCEPTED_ENCODINGS = ("identity", "gzip", "x-gzip")
 
@@ -107,6 +111,30 @@ def _device_offset(header: str | None, now: dt.datetime) -> float | None:
 def _ingest(
     engine: Engine, device_id: str, items: list[Any], offset: float | None, rules: IngestRules
 ) -> tuple[dt.datetime, list[ItemResult]]:
+    try:
+        return _ingest_once(engine, device_id, items, offset, rules)
+    except SQLAlchemyError as exc:
+        # The error's text may quote a row (PostgreSQL's "Failing row contains …"): a phone, a
+        # comment. The log gets the error's class and the batch's counts, nothing of its content.
+        error = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        dicts = [i for i in items if isinstance(i, dict)]
+        log.error(
+            "upload from device %s failed in the database (%s): "
+            "%d items, %d with a comment, %d with a contact",
+            device_id,
+            type(error).__name__,
+            len(items),
+            sum(1 for i in dicts if i.get("comment")),
+            sum(1 for i in dicts if i.get("contact")),
+        )
+        raise ApiError(
+            500, "internal_error", "The server failed; nothing from this request was stored, retry later."
+        ) from None
+
+
+def _ingest_once(
+    engine: Engine, device_id: str, items: list[Any], offset: float | None, rules: IngestRules
+) -> tuple[dt.datetime, list[ItemResult]]:
     with write_session(engine) as session:
         now = utcnow()
         device = session.get(Device, device_id)
@@ -161,7 +189,8 @@ async def upload(
         )
     raw = await _read_body(request, settings, "gzip" if encoding != "identity" else "identity")
     try:
-        body = json.loads(raw)
+        # Decoded first: json.loads would also guess UTF-16 and UTF-32 from bytes.
+        body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, "malformed_json", "The body is not valid UTF-8 JSON.") from None
     if not isinstance(body, dict) or not isinstance(body.get("responses"), list):

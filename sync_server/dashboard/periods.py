@@ -11,13 +11,28 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["KINDS", "Period", "PeriodError", "default_key", "month_keys", "parse_period"]
+__all__ = [
+    "FIRST_DAY",
+    "KINDS",
+    "LAST_DAY",
+    "Period",
+    "PeriodError",
+    "default_key",
+    "month_keys",
+    "parse_period",
+]
 
 KINDS = ("month", "quarter", "half", "year", "custom")
 
 
 class PeriodError(ValueError):
     """A period the user typed or picked does not make sense."""
+
+
+# The days a period may hold: far from the calendar's ends, so the period before (or the month
+# after) a chosen one always exists.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,9 @@ def parse_period(
             end = date.fromisoformat(date_to or "")
         except ValueError as exc:
             raise PeriodError("a custom period needs two dates YYYY-MM-DD") from exc
+        for day in (start, end):
+            if not FIRST_DAY <= day <= LAST_DAY:
+                raise PeriodError(f"dates run from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}")
         if end < start:
             raise PeriodError("the end date is before the start date")
         if (end - start).days > 366 * 5:
@@ -120,7 +138,7 @@ def _from_key(kind: str, key: str) -> Period:
     if not m:
         raise PeriodError(f"{key!r} is not a {kind} key")
     year = int(m.group(1))
-    if not 2000 <= year <= 2999:
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
         raise PeriodError(f"year {year} is out of range")
     if kind == "month":
         first, last = int(m.group(2)), int(m.group(2))
