@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,6 +127,14 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Purging synced ballots past retention reads only the rows it deletes.
         """
         CREATE INDEX IF NOT EXISTS ballots_status_synced ON ballots (status, synced_ts)
+        """,
+    ),
+    (
+        # Seqs whose row is gone: "discarded" (an unrated ballot, never a ballot) or "purged" (synced,
+        # then deleted after the retention). The ledger tells lost ballots (purged) from gaps that
+        # never held one (discarded).
+        """
+        CREATE TABLE IF NOT EXISTS gone_seqs (seq INTEGER PRIMARY KEY, why TEXT NOT NULL) WITHOUT ROWID
         """,
     ),
 )
@@ -478,8 +486,7 @@ class KioskStore:
                 [(status, error, status, stamp, bid) for bid, status, error in items],
             )
             if self.retention is not None:
-                cutoff = stamp - self.retention.total_seconds()
-                conn.execute("DELETE FROM ballots WHERE status = 'synced' AND synced_ts < ?", (cutoff,))
+                _purge(conn, stamp - self.retention.total_seconds())
 
         self._write(write, None, "results")
 
@@ -489,11 +496,45 @@ class KioskStore:
         deleted: list[int] = []
 
         def write(conn: sqlite3.Connection) -> None:
-            cur = conn.execute("DELETE FROM ballots WHERE status = 'synced' AND synced_ts < ?", (cutoff,))
-            deleted.append(cur.rowcount)
+            deleted.append(_purge(conn, cutoff))
 
         self._write(write, None, "purge")
         return deleted[0]
+
+    def reconcile_ledger(self, max_seq: int | None, missing: Iterable[Sequence[int]]) -> tuple[int, int]:
+        """Compare the server's ledger with this store: re-queue what it lacks; count what is lost.
+
+        Every ballot marked synced whose seq is above `max_seq` (or any, when the server holds none)
+        or inside a missing range goes back to pending. Returns (re-queued, lost): lost are seqs the
+        server lacks whose ballot this store purged after its retention — gone on both sides.
+        """
+        ranges = [(int(r[0]), int(r[1])) for r in missing]
+        result: list[int] = []
+
+        def write(conn: sqlite3.Connection) -> None:
+            above = -1 if max_seq is None else max_seq
+            moved = conn.execute(
+                "UPDATE ballots SET status = 'pending', error = NULL WHERE status = 'synced' AND seq > ?",
+                (above,),
+            ).rowcount
+            lost = conn.execute("SELECT count(*) FROM gone_seqs WHERE why = 'purged' AND seq > ?", (above,))
+            lost_n = int(lost.fetchone()[0])
+            for lo, hi in ranges:
+                moved += conn.execute(
+                    "UPDATE ballots SET status = 'pending', error = NULL"
+                    " WHERE status = 'synced' AND seq BETWEEN ? AND ?",
+                    (lo, hi),
+                ).rowcount
+                lost_n += int(
+                    conn.execute(
+                        "SELECT count(*) FROM gone_seqs WHERE why = 'purged' AND seq BETWEEN ? AND ?",
+                        (lo, hi),
+                    ).fetchone()[0]
+                )
+            result.extend((moved, lost_n))
+
+        self._write(write, None, "ledger")
+        return result[0], result[1]
 
     # key-value settings
 
@@ -654,6 +695,10 @@ class KioskStore:
         for qid, value in json.loads(row[1]).items():
             if value is not None:
                 self._count(conn, row[0], qid, -1)
+        conn.execute(
+            "INSERT OR REPLACE INTO gone_seqs (seq, why) SELECT seq, 'discarded' FROM ballots WHERE id = ?",
+            (ballot_id,),
+        )
         conn.execute("DELETE FROM ballots WHERE id = ?", (ballot_id,))
 
 
@@ -696,6 +741,16 @@ def _ballot_dict(row: tuple[Any, ...]) -> dict[str, Any]:
         "error": error,
         "complete": bool(complete),
     }
+
+
+def _purge(conn: sqlite3.Connection, cutoff: float) -> int:
+    """Delete synced ballots synced before `cutoff`, remembering their seqs; returns how many went."""
+    conn.execute(
+        "INSERT OR REPLACE INTO gone_seqs (seq, why)"
+        " SELECT seq, 'purged' FROM ballots WHERE status = 'synced' AND synced_ts < ?",
+        (cutoff,),
+    )
+    return conn.execute("DELETE FROM ballots WHERE status = 'synced' AND synced_ts < ?", (cutoff,)).rowcount
 
 
 def _moment(now: datetime | None) -> datetime:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
-from sync_server.api import auth, devices, health, indices, responses
+from sync_server.api import auth, devices, health, indices, ledger, responses
 from sync_server.api.errors import install_error_handlers
 from sync_server.dashboard import install as install_dashboard
 from sync_server.db import make_engine
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.enrol_limiter = FailureLimiter(settings.enrol_max_failures, settings.login_window_s)
     app.state.upload_limiter = TokenBucket(settings.upload_burst, settings.upload_per_s)
     install_error_handlers(app)
-    for module in (health, devices, responses, auth, indices):
+    for module in (health, devices, responses, ledger, auth, indices):
         app.include_router(module.router)
     install_dashboard(app, settings, engine)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

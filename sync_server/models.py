@@ -172,6 +172,8 @@ class Device(SQLModel, table=True):
     burst_run: int = 0
     # Refused items past the daily audit cap: answered, but their raw copy was not kept.
     audit_dropped: int = Field(default=0, sa_type=BigInteger)
+    # Ballots neither side holds any more, as the device reported after comparing the ledger.
+    ballots_lost: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 class EnrolmentCode(SQLModel, table=True):
@@ -202,6 +204,8 @@ class EnrolReply(SQLModel):
 class Response(SQLModel, table=True):
     __table_args__ = (
         Index("ix_response_unit_day", "unit_id", "bucket_day"),
+        # The device ledger reads one device's seqs in order.
+        Index("ix_response_device_seq", "device_id", "seq"),
         # Partial indexes: alerts and comments are a small share of ballots; ingest pays only for them.
         Index(
             "ix_response_unit_alert",

@@ -26,6 +26,7 @@ __all__ = [
     "ConfigReply",
     "EnrolReply",
     "InvalidCode",
+    "Ledger",
     "RateLimited",
     "SyncClient",
     "SyncError",
@@ -39,6 +40,16 @@ USER_AGENT = "ctt-survey-kiosk/0.1"
 
 class SyncError(Exception):
     """Base of every sync failure; ``str(e)`` is one sentence an administrator can read."""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The server's ledger of this device: highest seq stored and the missing ranges below it."""
+
+    max_seq: int | None
+    missing: list[tuple[int, int]]
+    stored_count: int
+    truncated: bool
 
 
 class TransientError(SyncError):
@@ -205,6 +216,24 @@ class SyncClient:
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise TransientError("the server's enrolment reply is missing fields") from exc
+
+    def get_ledger(self, lost: int | None = None) -> Ledger:
+        """What the server holds of this device (sync-protocol.md, Ledger); `lost` reports our count."""
+        extra = {"X-Device-Lost": str(lost)} if lost is not None else None
+        response = self._request("GET", "/api/v1/device/ledger", headers=extra)
+        self._raise_for_client_error(response)
+        body = self._json(response)
+        try:
+            max_seq = body["max_seq"]
+            missing = [(int(r[0]), int(r[1])) for r in body["missing"]]
+            return Ledger(
+                max_seq=int(max_seq) if max_seq is not None else None,
+                missing=missing,
+                stored_count=int(body["stored_count"]),
+                truncated=bool(body.get("truncated")),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise TransientError("the server's ledger reply is missing fields") from exc
 
     def get_config(self, etag: str | None) -> ConfigReply | None:
         """The device's configuration, or None when it is unchanged since ``etag`` (304)."""

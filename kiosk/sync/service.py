@@ -264,6 +264,7 @@ class SyncService:
                 report(f"Không tải được cấu hình: {exc}")
                 config_error = exc
             self._push_all(client, counts, report)
+            self._reconcile(client, counts, report)
             if config_error is not None:
                 # The ballots went, but the run is not a success: the configuration may be stale.
                 raise config_error
@@ -414,6 +415,29 @@ class SyncService:
                 self._push(client, batch, counts, report)
                 done += len(batch)
                 report(f"Đã gửi {done}/{max(total, done)} phiếu")
+
+    def _reconcile(self, client: SyncClient, counts: Counter[str], report: Callable[[str], None]) -> None:
+        """Compare the server's ledger with the store; re-send what the server lost (after a restore)."""
+        reconcile = getattr(self.store, "reconcile_ledger", None)
+        get_ledger = getattr(client, "get_ledger", None)
+        if reconcile is None or get_ledger is None:
+            return
+        known = self.store.get("ledger_lost")
+        try:
+            ledger = self._with_retries(lambda: get_ledger(int(known) if known else None), report)
+        except ClientError as exc:
+            # A server from before the ledger answers 404: nothing to compare with.
+            log.info("no device ledger on this server: %s", exc)
+            return
+        requeued, lost = reconcile(ledger.max_seq, ledger.missing)
+        if str(lost) != (known or "0"):
+            self.store.set("ledger_lost", str(lost))
+            self._with_retries(lambda: get_ledger(lost), report)
+        if requeued:
+            log.warning("the server lacks %d ballots this kiosk had sent: sending them again", requeued)
+            report(f"Máy chủ thiếu {requeued} phiếu đã gửi: đang gửi lại")
+            counts["resent"] += requeued
+            self._push_all(client, counts, report)
 
     def _push(
         self,

@@ -107,6 +107,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "cancel": {"vi": "Huỷ", "en": "Cancel"},
     "admin_title": {"vi": "Quản trị máy đánh giá", "en": "Kiosk administration"},
     "admin_status": {"vi": "Tình trạng", "en": "Status"},
+    "admin_lost": {
+        "vi": "Phiếu đã mất cả trên máy và máy chủ: {lost} (khôi phục từ bản sao lưu quá cũ)",
+        "en": "Ballots lost on both sides: {lost} (restored from a backup older than the retention)",
+    },
     "admin_counts": {
         "vi": "Đang chờ gửi: {pending} · Đã gửi: {synced} · Trùng khác: {conflict} · Bị từ chối: {rejected}",
         "en": "Pending: {pending} · Synced: {synced} · Conflict: {conflict} · Rejected: {rejected}",

@@ -155,6 +155,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "devices.name": ("Tên thiết bị", "Device"),
     "devices.last_seen": ("Lần kết nối cuối", "Last seen"),
     "devices.gaps": ("Phiếu còn thiếu (theo số thứ tự)", "Missing ballots (by seq)"),
+    "devices.lost": ("Phiếu đã mất (cả máy và máy chủ)", "Ballots lost (on both sides)"),
     "devices.max_seq": ("Số thứ tự cao nhất", "Highest seq"),
     "devices.offset": ("Lệch đồng hồ", "Clock offset"),
     "devices.app": ("Phiên bản ứng dụng", "App version"),

@@ -48,6 +48,7 @@ OPERATIONS = [
     ("GET", "/healthz"),
     ("POST", "/api/v1/devices/enrol"),
     ("GET", "/api/v1/device/config"),
+    ("GET", "/api/v1/device/ledger"),
     ("GET", "/api/v1/device/photos/{staff_id}"),
     ("POST", "/api/v1/device/responses"),
     ("POST", "/api/v1/auth/token"),

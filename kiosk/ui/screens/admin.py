@@ -33,9 +33,10 @@ class AdminScreen(KioskScreen):
         try:
             counts = app.store.counts_by_status()
             info = app.sync_hook.describe() if app.sync_hook else {}
+            lost = int(app.store.get("ledger_lost") or 0)
         except StoreUnavailable as exc:
             app.store_fault = str(exc)
-            counts, info = {}, {}
+            counts, info, lost = {}, {}, 0
         lines.append(
             tr(
                 "admin_counts",
@@ -46,6 +47,8 @@ class AdminScreen(KioskScreen):
                 rejected=counts.get("rejected", 0),
             )
         )
+        if lost:
+            lines.append(tr("admin_lost", lang, lost=lost))
         lines.append(tr("admin_last_sync", lang, when=info.get("last_sync") or never))
         lines.append(tr("admin_last_error", lang, error=info.get("last_error") or none))
         lines.append(tr("admin_config", lang, version=app.config_.config_version))

@@ -1,7 +1,7 @@
 """Ingest caps: the size of each audited item, items past the daily audit cap, a health probe table.
 
-Revision ID: 0004_ingest_caps
-Revises: 0003_rollups
+Revision ID: 0005_ingest_caps
+Revises: 0004_unit_official_names
 Create Date: 2026-12-04 18:00:00
 
 `raw` of the quarantine and conflict tables keeps at most the first 64 KiB of an item; `raw_size`
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_ingest_caps"
-down_revision: str | Sequence[str] | None = "0003_rollups"
+revision: str = "0005_ingest_caps"
+down_revision: str | Sequence[str] | None = "0004_unit_official_names"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
