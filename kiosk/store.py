@@ -207,6 +207,10 @@ class KioskStore:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version={number + 1}")
                 conn.execute("COMMIT")
+            # The install id (sync-protocol.md, enrolment): made once, kept for the store's life.
+            conn.execute(
+                "INSERT OR IGNORE INTO settings (key, value) VALUES ('install_id', ?)", (str(uuid.uuid4()),)
+            )
         except (OSError, sqlite3.Error) as exc:
             conn.close()
             self._conn = None

@@ -301,18 +301,28 @@ def create_enrolment_code(session: Session, unit_code: str, now: dt.datetime, tt
     return code, unit
 
 
-def enrol_device(session: Session, code: str, name: str, now: dt.datetime) -> tuple[Device, str, Unit]:
-    """Spend a one-time code: a new device, its bearer token (shown once) and its unit."""
+def enrol_device(
+    session: Session, code: str, name: str, now: dt.datetime, install_id: str | None = None
+) -> tuple[Device, str, Unit]:
+    """Spend a one-time code: a new device, its bearer token (shown once) and its unit.
+
+    The install that spent the code may present it again within the code's lifetime (its reply was
+    lost): it gets the same device with a new token, and the token issued before stops working.
+    """
     code_hash = hash_token(normalise_code(code))
     row = session.get(EnrolmentCode, code_hash)
-    if row is None or row.used is not None or row.expires <= now:
+    if row is None or row.expires <= now:
         raise InvalidCode("The enrolment code is unknown, used or expired.")
+    if row.used is not None:
+        if install_id is None or row.install_id != install_id or row.device_id is None:
+            raise InvalidCode("The enrolment code is unknown, used or expired.")
+        return _enrol_again(session, row, now)
     device_id = str(uuid.uuid4())
     # Only one device can win a code, even when two enrol at the same moment.
     spent = session.execute(
         update(EnrolmentCode)
         .where(col(EnrolmentCode.code_hash) == code_hash, col(EnrolmentCode.used).is_(None))
-        .values(used=now, device_id=device_id)
+        .values(used=now, device_id=device_id, install_id=install_id)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidCode("The enrolment code is unknown, used or expired.")
@@ -325,6 +335,20 @@ def enrol_device(session: Session, code: str, name: str, now: dt.datetime) -> tu
         created=now,
         last_seen=now,
     )
+    session.add(device)
+    session.flush()
+    unit = session.get(Unit, row.unit_id)
+    assert unit is not None
+    return device, token, unit
+
+
+def _enrol_again(session: Session, row: EnrolmentCode, now: dt.datetime) -> tuple[Device, str, Unit]:
+    device = session.get(Device, row.device_id)
+    if device is None or device.revoked:
+        raise InvalidCode("The enrolment code is unknown, used or expired.")
+    token = make_token()
+    device.token_hash = hash_token(token)
+    device.last_seen = now
     session.add(device)
     session.flush()
     unit = session.get(Unit, row.unit_id)

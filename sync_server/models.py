@@ -6,6 +6,7 @@ One family per entity: `UnitBase` → `Unit(table=True)` → `UnitPublic`. Times
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any, cast
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Table, Text, UniqueConstraint, text
@@ -185,11 +186,15 @@ class EnrolmentCode(SQLModel, table=True):
     expires: dt.datetime = _utc()
     used: dt.datetime | None = _utc(nullable=True)
     device_id: str | None = Field(default=None, max_length=36)
+    # The kiosk install that spent it: the same install may present it again (a reply lost).
+    install_id: str | None = Field(default=None, max_length=36)
 
 
 class EnrolRequest(SQLModel):
     code: str = Field(min_length=1, max_length=100)
     name: str = Field(default="", max_length=200)
+    # Made once by the kiosk when its store is created; a retry of a lost reply sends it again.
+    install_id: uuid.UUID | None = None
 
 
 class EnrolReply(SQLModel):

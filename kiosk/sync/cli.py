@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,15 @@ from urllib.parse import urlparse
 
 from kiosk.settings import KioskSettings
 from kiosk.store import KioskStore, StoreUnavailable, hash_pin
-from kiosk.sync.client import InvalidCode, SyncClient, SyncError, TransientError
+from kiosk.sync.client import (
+    EnrolReply,
+    InvalidCode,
+    RateLimited,
+    SyncClient,
+    SyncError,
+    TransientError,
+    UntrustedServer,
+)
 from kiosk.sync.service import SyncService
 
 __all__ = ["enrol", "service_options", "sync"]
@@ -53,6 +62,32 @@ def service_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     if "timeout_s" in options:
         options["connect_timeout_s"] = min(10.0, options["timeout_s"])
     return options
+
+
+ENROL_ATTEMPTS = 6
+
+
+def _enrol_with_retries(client: SyncClient, code: str, name: str, install_id: str | None) -> EnrolReply:
+    """Enrol; on no reply (or a 5xx) try the same code with the same install id again, backing off.
+
+    The server may have committed the first attempt: with the install id it answers 201 again.
+    """
+    delay = float(os.environ.get("SURVEY_KIOSK_ENROL_RETRY_S", "1"))
+    for attempt in range(1, ENROL_ATTEMPTS + 1):
+        try:
+            return client.enrol(code, name, install_id)
+        except UntrustedServer:
+            raise
+        except RateLimited as exc:
+            if attempt == ENROL_ATTEMPTS:
+                raise
+            time.sleep(min(exc.retry_after_s, 60))
+        except TransientError:
+            if attempt == ENROL_ATTEMPTS or install_id is None:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 30)
+    raise AssertionError("unreachable")
 
 
 def _check_pin(pin: str | None) -> str | None:
@@ -106,7 +141,7 @@ def enrol(
     try:
         client = SyncClient(server, None, timeout_s=options.get("timeout_s", 30.0), ca_bundle=bundle)
         try:
-            reply = client.enrol(code, device_name)
+            reply = _enrol_with_retries(client, code, device_name, store.get("install_id"))
         except InvalidCode:
             return _fail("The enrolment code is unknown, already used or expired: ask for a new one.")
         except TransientError as exc:

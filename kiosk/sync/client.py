@@ -199,9 +199,10 @@ class SyncClient:
             # A truncated or garbled 200 is a transport problem, not the server's verdict.
             raise TransientError(f"the server's reply was not valid JSON ({response.url})") from exc
 
-    def enrol(self, code: str, name: str) -> EnrolReply:
-        """Exchange a one-time code for this device's id and token."""
-        response = self._request("POST", "/api/v1/devices/enrol", json={"code": code, "name": name})
+    def enrol(self, code: str, name: str, install_id: str | None = None) -> EnrolReply:
+        """Exchange a one-time code for this device's id and token (`install_id`: retry-safe)."""
+        body = {"code": code, "name": name} | ({"install_id": install_id} if install_id else {})
+        response = self._request("POST", "/api/v1/devices/enrol", json=body)
         if response.status_code == 403:
             raise InvalidCode("the enrolment code is unknown, already used or expired")
         self._raise_for_client_error(response)

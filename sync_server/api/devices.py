@@ -58,7 +58,8 @@ def enrol(body: EnrolRequest, request: Request, settings: SettingsDep) -> EnrolR
     now = utcnow()
     with write_session(request.app.state.engine) as session:
         try:
-            device, token, unit = enrol_device(session, body.code, body.name, now)
+            install = str(body.install_id) if body.install_id else None
+            device, token, unit = enrol_device(session, body.code, body.name, now, install)
         except InvalidCode as exc:
             session.rollback()
             limiter.failure(ip)
