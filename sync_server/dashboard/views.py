@@ -12,6 +12,7 @@ from typing import Any
 from surveys.loader import Survey
 from sync_server.api.deps import get_settings
 from sync_server.models import Staff, Unit
+from sync_server.periods import Period, month_keys, parse_period
 from sync_server.queries import current_survey, indices_for, staff_of, subtree, survey_version_row
 from sync_server.reports.content import Labels
 from sync_server.settings import Settings
@@ -19,7 +20,6 @@ from sync_server.settings import Settings
 from .cache import FiguresCache, data_version
 from .charts import TrendPoint
 from .i18n import translator
-from .periods import Period, month_keys, parse_period
 from .web import Page
 
 __all__ = [

@@ -15,9 +15,9 @@ from sqlmodel import Session
 from sync_server.api.deps import ReadSessionDep, WriteSessionDep, get_settings
 from sync_server.dashboard import auth
 from sync_server.dashboard.i18n import translator
-from sync_server.dashboard.periods import PeriodError, parse_period
 from sync_server.dashboard.web import BASE, Page, make_templates, render, safe_back
 from sync_server.models import Response as Ballot
+from sync_server.periods import PeriodError, parse_period
 from sync_server.security import FailureLimiter
 from sync_server.settings import Settings
 

@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, Response
 from sync_server.api.deps import SettingsDep
 from sync_server.dashboard.charts import trend_svg
 from sync_server.dashboard.i18n import translator
-from sync_server.dashboard.periods import month_keys, parse_period
 from sync_server.dashboard.views import (
     figures,
     item_views,
@@ -23,6 +22,7 @@ from sync_server.dashboard.views import (
     unit_ids,
 )
 from sync_server.dashboard.web import render
+from sync_server.periods import month_keys, parse_period
 from sync_server.queries import staff_ids_of
 
 from .deps import ReadDB, page_for, templates

@@ -11,9 +11,9 @@ from sync_server.api.deps import SettingsDep
 from sync_server.dashboard.charts import Bar, bars_html, trend_svg
 from sync_server.dashboard.formatting import Fmt, change_of
 from sync_server.dashboard.i18n import translator
-from sync_server.dashboard.periods import month_keys
 from sync_server.dashboard.views import figures, survey_of, this_and_previous, trend_points, trend_window
 from sync_server.dashboard.web import render
+from sync_server.periods import month_keys
 
 from .alerts import newest_open_alerts
 from .deps import ReadDB, page_for, templates

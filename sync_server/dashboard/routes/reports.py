@@ -7,9 +7,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from sync_server.api.deps import SettingsDep
 from sync_server.dashboard.i18n import translator
-from sync_server.dashboard.periods import Period, PeriodError, parse_period
 from sync_server.dashboard.views import figures, settings_of
 from sync_server.dashboard.web import BASE, Page, render
+from sync_server.periods import Period, PeriodError, parse_period
 from sync_server.reports import MEDIA_TYPES, report_filename
 from sync_server.reports.service import build_report
 
