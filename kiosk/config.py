@@ -3,9 +3,8 @@
 It comes from the configuration the server last sent (saved in the store as `config_json`), or, before
 enrolment, from the bundled default survey plus an optional local roster file (JSON or CSV).
 
->>> config = load_config(store, settings.home, settings.config_file)
->>> config.survey.id, [o.name for o in config.staff]
-('chinh-quyen-than-thien', ['Nguyễn Thị Lan', …])
+    config = load_config(store, settings.home, settings.config_file)
+    config.survey.id, [o.name for o in config.staff]   # ('chinh-quyen-than-thien', ['Nguyễn Thị Lan', …])
 """
 
 from __future__ import annotations

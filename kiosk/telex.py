@@ -180,7 +180,7 @@ def _undo(plain: str, key: str) -> str | None:
 def type_key(word: str, key: str) -> str:
     """The word after typing one more `key` at its end, Telex rules applied.
 
-    >>> type_key("vieet", "j")
+    >>> type_key("viêt", "j")
     'việt'
     """
     if len(key) != 1 or not key.isalpha():

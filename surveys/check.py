@@ -1,6 +1,7 @@
 """Check survey files before deploying them: `python -m surveys check FILE…`.
 
->>> check_files(["surveys/chinh_quyen_than_thien.toml"])  # prints "OK …, hash 1a2b3c4d"
+>>> check_files(["surveys/chinh_quyen_than_thien.toml"])  # from the checkout's root
+OK surveys/chinh_quyen_than_thien.toml: chinh-quyen-than-thien ..., hash ...
 0
 """
 

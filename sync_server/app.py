@@ -82,6 +82,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     for module in (health, devices, responses, ledger, auth, indices):
         app.include_router(module.router)
-    install_dashboard(app, settings, engine)
+    install_dashboard(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

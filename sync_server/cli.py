@@ -24,6 +24,7 @@ from sync_server.admin import (
     load_survey_versions,
     revoke_device,
 )
+from sync_server.cli_support import CliError, default_surveys_dir, fail, open_engine
 from sync_server.db import make_engine, write_session
 from sync_server.demo import demo_command
 from sync_server.jobs import NightlyScheduler, nightly_command
@@ -56,12 +57,8 @@ app.command("demo")(demo_command)
 app.command("nightly")(nightly_command)
 
 
-class CliError(Exception):
-    """A user's mistake: `main()` prints the sentence on stderr and exits 1, without a traceback."""
-
-
 def _fail(message: str) -> NoReturn:
-    raise CliError(message)
+    fail(message)
 
 
 def _settings() -> Settings:
@@ -69,27 +66,6 @@ def _settings() -> Settings:
         return Settings.from_env()
     except ValueError as exc:
         _fail(str(exc))
-
-
-def open_engine(settings: Settings, require_schema: bool = True) -> Engine:
-    """An engine on the configured database; with `require_schema`, refuse one `init` has not prepared."""
-    engine = make_engine(settings.database_url)
-    if require_schema:
-        current = current_revision(engine)
-        if current is None:
-            _fail("The database is not initialised: run `survey-server init` first.")
-        if current != head_revision():
-            _fail("The database schema is older than this program: run `survey-server init` to upgrade it.")
-    return engine
-
-
-def default_surveys_dir(settings: Settings) -> Path:
-    """Where `init` finds survey definitions: `SURVEY_SURVEYS_DIR`, else the bundled `surveys/` folder."""
-    if settings.surveys_dir is not None:
-        return settings.surveys_dir
-    import surveys
-
-    return Path(surveys.__file__).resolve().parent
 
 
 @app.command()

@@ -430,7 +430,7 @@ def demo_command(
 ) -> None:
     """Make a demo commune: officers with photos, admin and leader accounts, a kiosk, 13 months of ballots."""
     from surveys.loader import SurveyError, load_surveys
-    from sync_server.cli import CliError, default_surveys_dir, open_engine
+    from sync_server.cli_support import CliError, default_surveys_dir, open_engine
     from sync_server.migrations import upgrade
 
     try:

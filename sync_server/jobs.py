@@ -346,7 +346,7 @@ def nightly_command() -> None:
     """Run the nightly job once now (for cron); does nothing if another server process is running it."""
     import typer
 
-    from sync_server.cli import open_engine
+    from sync_server.cli_support import open_engine
 
     settings = Settings.from_env()
     engine = open_engine(settings)

@@ -18,11 +18,15 @@ from surveys.loader import Survey, parse_survey
 from . import indices as ix
 from .ingest import _load_surveys, tally_rows
 from .models import (
+    AlertAck,
+    CommentState,
+    Device,
     Response,
     RollupBallots,
     RollupDayBallots,
     RollupDayTally,
     RollupTally,
+    Staff,
     SurveyVersion,
     Tally,
     TallyBallots,
@@ -33,10 +37,19 @@ from .models import (
 
 __all__ = [
     "UnknownUnit",
+    "acknowledgement_count",
+    "alert_ballots",
+    "ballots_between",
+    "comment_ballots",
     "current_survey",
+    "devices_of",
     "indices_for",
+    "staff_ids_of",
+    "staff_of",
+    "staff_of_unit",
     "subtree",
     "survey_version_row",
+    "survey_versions",
     "unit_by_code",
     "unit_scope",
 ]
@@ -302,3 +315,115 @@ def indices_for(
     elif by not in ("none", "staff", "period") or period not in ("month", "quarter", "half", "year"):
         raise ValueError("by must be none, staff or period; period month, quarter, half or year")
     return ix.indices_response(unit.code, date_from, date_to, rows)
+
+
+# ---------------------------------------------------------------- lists the dashboard pages show
+
+
+def staff_of(session: Session, unit_ids: Iterable[int]) -> list[Staff]:
+    """The officers of these units."""
+    return list(session.execute(select(Staff).where(col(Staff.unit_id).in_(list(unit_ids)))).scalars())
+
+
+def staff_ids_of(session: Session, unit_ids: Iterable[int]) -> list[str]:
+    """The officer ids of these units, one per officer (the same id may stand in two communes)."""
+    query = select(col(Staff.id)).where(col(Staff.unit_id).in_(list(unit_ids)))
+    return list(session.execute(query).scalars())
+
+
+def staff_of_unit(session: Session, unit_id: int) -> list[Staff]:
+    """The officers of one unit, active first, by id (the staff page)."""
+    query = (
+        select(Staff).where(col(Staff.unit_id) == unit_id).order_by(col(Staff.active).desc(), col(Staff.id))
+    )
+    return list(session.execute(query).scalars())
+
+
+def alert_ballots(
+    session: Session,
+    unit_ids: Iterable[int],
+    *,
+    only_open: bool,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    limit: int,
+) -> tuple[list[tuple[Response, AlertAck | None]], int]:
+    """Alert ballots, newest first (open ones of any day, or all of `date_from..date_to`); open count."""
+    ids = list(unit_ids)
+    base = (
+        select(Response, AlertAck)
+        .join(AlertAck, col(AlertAck.response_id) == col(Response.id), isouter=True)
+        .where(col(Response.unit_id).in_(ids), col(Response.alert_kind).is_not(None))
+    )
+    count_q = (
+        select(func.count())
+        .select_from(Response)
+        .join(AlertAck, col(AlertAck.response_id) == col(Response.id), isouter=True)
+        .where(
+            col(Response.unit_id).in_(ids),
+            col(Response.alert_kind).is_not(None),
+            col(AlertAck.response_id).is_(None),
+        )
+    )
+    if only_open:
+        # Open alerts stay on the list whatever the period, until someone acknowledges them.
+        base = base.where(col(AlertAck.response_id).is_(None))
+    else:
+        assert date_from is not None and date_to is not None
+        base = base.where(col(Response.bucket_day) >= date_from, col(Response.bucket_day) <= date_to)
+    base = base.order_by(col(Response.submitted_at).desc()).limit(limit)
+    found: list[tuple[Response, AlertAck | None]] = [(b, a) for b, a in session.execute(base).all()]
+    total = int(session.execute(count_q).scalar_one())
+    return found, total
+
+
+def acknowledgement_count(session: Session) -> int:
+    """How many alerts were ever acknowledged (a cache key: it changes with every acknowledgement)."""
+    return int(session.execute(select(func.count()).select_from(AlertAck)).scalar_one())
+
+
+def comment_ballots(
+    session: Session, unit_ids: Iterable[int], date_from: dt.date, date_to: dt.date, *, limit: int
+) -> list[tuple[Response, CommentState | None]]:
+    """Ballots with a comment in `date_from..date_to`, newest first, with their handled state."""
+    query = (
+        select(Response, CommentState)
+        .join(CommentState, col(CommentState.response_id) == col(Response.id), isouter=True)
+        .where(
+            col(Response.unit_id).in_(list(unit_ids)),
+            col(Response.has_comment).is_(True),
+            col(Response.bucket_day) >= date_from,
+            col(Response.bucket_day) <= date_to,
+        )
+        .order_by(col(Response.submitted_at).desc())
+        .limit(limit)
+    )
+    return [(b, c) for b, c in session.execute(query).all()]
+
+
+def ballots_between(
+    session: Session, unit_ids: Iterable[int], date_from: dt.date, date_to: dt.date
+) -> list[Response]:
+    """Every ballot of these units in `date_from..date_to`, oldest first (the ballots export)."""
+    query = (
+        select(Response)
+        .where(
+            col(Response.unit_id).in_(list(unit_ids)),
+            col(Response.bucket_day) >= date_from,
+            col(Response.bucket_day) <= date_to,
+        )
+        .order_by(col(Response.submitted_at))
+    )
+    return list(session.execute(query).scalars())
+
+
+def devices_of(session: Session, unit_ids: Iterable[int]) -> list[Device]:
+    """The kiosks of these units, by name."""
+    query = select(Device).where(col(Device.unit_id).in_(list(unit_ids))).order_by(col(Device.name))
+    return list(session.execute(query).scalars())
+
+
+def survey_versions(session: Session) -> list[SurveyVersion]:
+    """Every loaded survey definition, newest first."""
+    query = select(SurveyVersion).order_by(col(SurveyVersion.loaded_at).desc())
+    return list(session.execute(query).scalars())

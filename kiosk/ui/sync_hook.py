@@ -1,17 +1,18 @@
 """The admin screen's door to `kiosk.sync`: enrol and sync now, off the UI thread.
 
-The sync package may be absent from a build; then both actions answer "chưa có chức năng đồng bộ"
-instead of failing. Results come back through `done(message)`, which the caller must hop onto the
-Kivy thread (the App wraps it in `Clock.schedule_once`).
+Results come back through `done(message)`, which the caller must hop onto the Kivy thread (the App
+wraps it in `Clock.schedule_once`).
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from kiosk.sync import cli
+from kiosk.sync.scheduler import SyncScheduler
+from kiosk.sync.service import SyncService
 
 if TYPE_CHECKING:
     from kiosk.settings import KioskSettings
@@ -20,13 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["SyncHook"]
 
 Done = Callable[[str], None]
-
-
-def _module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 class SyncHook:
@@ -40,15 +34,12 @@ class SyncHook:
         self._on_status: Done | None = None
 
     def start_background(self, on_config: Callable[[Any], None], on_status: Done) -> bool:
-        """Start the nightly and opportunistic syncs (`kiosk.sync.scheduler`); False without sync.
+        """Start the nightly and opportunistic syncs (`kiosk.sync.scheduler`); True once started.
 
         `on_config(body)` and `on_status(line)` are called on the sync thread.
         """
-        service_mod, scheduler_mod = _module("kiosk.sync.service"), _module("kiosk.sync.scheduler")
-        if service_mod is None or scheduler_mod is None:
-            return False
-        service = service_mod.SyncService(self.store, self.settings, on_config=on_config)
-        self._scheduler = scheduler_mod.SyncScheduler(
+        service = SyncService(self.store, self.settings, on_config=on_config)
+        self._scheduler = SyncScheduler(
             service, self.settings, on_outcome=lambda outcome: on_status(outcome.summary())
         )
         self._on_status = on_status
@@ -63,22 +54,18 @@ class SyncHook:
 
     @property
     def available(self) -> bool:
-        """True when this build has the sync service."""
-        return _module("kiosk.sync.service") is not None
+        """True: every build has the sync service (kept for the admin screen's callers)."""
+        return True
 
     def sync_now(self, done: Done, unavailable: str) -> bool:
-        """Start one sync; False (and `done(unavailable)`) when there is no sync in this build."""
+        """Start one sync; False (and `done("…")`) when one is already running."""
         if self._scheduler is not None:
             # The scheduler's single worker: never two syncs at once; progress lines go to the status.
             self._scheduler.run_now(progress=self._on_status, on_done=lambda outcome: done(outcome.summary()))
             return True
-        service_mod = _module("kiosk.sync.service")
-        if service_mod is None:
-            done(unavailable)
-            return False
 
         def work() -> str:
-            service = service_mod.SyncService(self.store, self.settings)
+            service = SyncService(self.store, self.settings)
             outcome = service.run_once()
             summary = getattr(outcome, "summary", None)
             return str(summary() if callable(summary) else outcome)
@@ -87,15 +74,8 @@ class SyncHook:
 
     def enrol(self, server: str, code: str, name: str, done: Done, unavailable: str) -> bool:
         """Enrol with `server` using a one-time `code`, then pull the configuration."""
-        cli = _module("kiosk.sync.cli")
-        if cli is None or not hasattr(cli, "enrol"):
-            done(unavailable)
-            return False
-        enrol_device = getattr(_module("kiosk.sync.service"), "enrol_device", None)
 
         def work() -> str:
-            if callable(enrol_device):
-                return str(enrol_device(self.store, self.settings, server=server, code=code, name=name))
             status = cli.enrol(self.settings, server=server, code=code, name=name or None)
             return "OK" if status == 0 else f"không thành công (mã {status}); xem nhật ký máy"
 

@@ -1,4 +1,5 @@
-"""Router dependencies as `Annotated` aliases: `SessionDep`, `DeviceDep`, `UserDep`, `SettingsDep`."""
+"""Router dependencies as `Annotated` aliases: `SessionDep`, `ReadSessionDep`, `WriteSessionDep`, `DeviceDep`,
+`UserDep`, `SettingsDep` (the API and the dashboard share them)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
+from sync_server.db import read_session, write_session
 from sync_server.models import Device, User
 from sync_server.security import hash_token, read_access_token, server_secret
 from sync_server.settings import Settings
@@ -19,13 +21,17 @@ from .errors import ApiError
 __all__ = [
     "DeviceDep",
     "EngineDep",
+    "ReadSessionDep",
     "SessionDep",
     "SettingsDep",
     "UserDep",
+    "WriteSessionDep",
     "client_ip",
     "get_engine",
+    "get_read_session",
     "get_session",
     "get_settings",
+    "get_write_session",
     "secret_key",
 ]
 
@@ -48,9 +54,23 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for pages that only read (`db.read_session`)."""
+    with read_session(get_engine(request)) as session:
+        yield session
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A session that holds the write lock from its first statement (`db.write_session`)."""
+    with write_session(get_engine(request)) as session:
+        yield session
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 
 def client_ip(request: Request) -> str:

@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from sync_server.api.deps import SessionDep, SettingsDep, UserDep
 from sync_server.api.errors import ApiError, error_responses
-from sync_server.dashboard.periods import FIRST_DAY, LAST_DAY
+from sync_server.periods import FIRST_DAY, LAST_DAY
 from sync_server.queries import UnknownUnit, indices_for, unit_by_code, unit_scope
 
 __all__ = ["router"]

@@ -1,7 +1,7 @@
 """The administrators' web dashboard: server-rendered pages under /dashboard (Vietnamese, or English).
 
 from sync_server.dashboard import install
-install(app, settings, engine)
+install(app)
 """
 
 from __future__ import annotations

@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from sync_server.models import Unit, User
+from sync_server.models import DashboardSession, Unit, User
 from sync_server.queries import unit_scope
-
-from .models import DashboardSession
 
 __all__ = [
     "CSRF_COOKIE",

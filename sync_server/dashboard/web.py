@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,11 @@ from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from sync_server.models import Unit, User
+from sync_server.periods import Period, default_key, parse_period
 
 from .auth import Access
 from .formatting import Fmt
 from .i18n import translator
-from .periods import Period, default_key
 
 __all__ = ["BASE", "LANG_COOKIE", "SECURITY_HEADERS", "Page", "make_templates", "render", "safe_back"]
 
@@ -157,8 +156,6 @@ class Page:
         """Recent periods of the selected kind, newest first, always including the selected one."""
         if self.period is None or self.period.kind == "custom":
             return []
-        from .periods import parse_period
-
         kind = self.period.kind
         today = self.today()
         keys: list[str] = []
@@ -226,14 +223,6 @@ def render(
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(SECURITY_HEADERS)
     return response
-
-
-def text_of(value: Mapping[str, str] | Any, lang: str) -> str:
-    """The `vi`/`en` text of a survey Text (object or dict)."""
-    if isinstance(value, Mapping):
-        return str(value.get(lang) or value.get("vi") or "")
-    getter: Callable[[str], str] | None = getattr(value, "get", None)
-    return getter(lang) if getter else str(value)
 
 
 def plain(value: str) -> Markup:

@@ -6,8 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-import sync_server.models  # noqa: F401  (registers the tables on the metadata)
-from sync_server.dashboard import models as dashboard_models  # noqa: F401  (its tables too)
+import sync_server.models  # noqa: F401  (registers every table on the metadata)
 from sync_server.db import make_engine
 
 config = context.config

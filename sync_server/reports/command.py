@@ -16,7 +16,7 @@ __all__ = ["report_command"]
 
 
 def _check_writable(out: Path) -> None:
-    from sync_server.cli import CliError
+    from sync_server.cli_support import CliError
 
     folder = out.parent if str(out.parent) else Path(".")
     if out.is_dir():
@@ -28,7 +28,7 @@ def _check_writable(out: Path) -> None:
 
 
 def _write_atomically(out: Path, blob: bytes) -> None:
-    from sync_server.cli import CliError
+    from sync_server.cli_support import CliError
 
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent if str(out.parent) else ".")
@@ -48,7 +48,7 @@ def report_command(
     ] = None,
 ) -> None:
     """Write a unit's monthly, quarterly, half-yearly or yearly report as XLSX, DOCX or PDF."""
-    from sync_server.cli import CliError, open_engine
+    from sync_server.cli_support import CliError, open_engine
     from sync_server.db import read_session
     from sync_server.queries import UnknownUnit
     from sync_server.reports.service import build_report

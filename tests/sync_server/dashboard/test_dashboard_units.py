@@ -11,7 +11,7 @@ import pytest
 from sync_server.dashboard.charts import Bar, TrendPoint, bars_html, trend_svg
 from sync_server.dashboard.formatting import Fmt, change_of
 from sync_server.dashboard.i18n import STRINGS, translator
-from sync_server.dashboard.periods import PeriodError, month_keys, parse_period
+from sync_server.periods import PeriodError, month_keys, parse_period
 
 TODAY = date(2024, 9, 3)
 

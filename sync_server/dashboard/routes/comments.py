@@ -1,0 +1,79 @@
+"""The comments tab: citizens' comments of the period, and marking one handled ("đã xử lý")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sync_server.dashboard.views import officer_label, rating_label, staff_names, survey_of, unit_ids
+from sync_server.dashboard.web import BASE, render, safe_back
+from sync_server.models import CommentState
+from sync_server.queries import comment_ballots
+
+from .alerts import LIST_LIMIT
+from .deps import ReadDB, WriteDB, ballot_to_act_on, page_for, templates
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/comments", response_class=HTMLResponse)
+def comments(request: Request, db: ReadDB) -> Response:
+    page = page_for(request, db, need="ballots")
+    assert page.period is not None
+    found = comment_ballots(db, unit_ids(page), page.period.date_from, page.period.date_to, limit=LIST_LIMIT)
+    survey = survey_of(page)
+    names = staff_names(page)
+    listed = [
+        {
+            "id": b.id,
+            "submitted_at": b.submitted_at,
+            "officer": officer_label(page, names, b.staff_id),
+            "rating_label": rating_label(page, survey, b.answers.get("tong_the")),
+            "comment": b.comment or "",
+            "phone": b.contact_phone if page.access.can_act else None,
+            "has_phone": bool(b.contact_phone),
+            "handled": bool(s and s.handled),
+            "state": s,
+        }
+        for b, s in found
+    ]
+    return render(
+        templates, page, "comments.html", "comments", comments=listed, show_phone=page.access.can_act
+    )
+
+
+@router.post("/comments/{response_id}/handled")
+def mark_comment(
+    request: Request,
+    db: WriteDB,
+    response_id: str,
+    handled: Annotated[str, Form(max_length=1)] = "1",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    page, refused = ballot_to_act_on(
+        request, db, response_id, csrf_token, "comments", lambda b: bool(b.has_comment)
+    )
+    if refused is not None:
+        return refused
+    assert page.user is not None and page.user.id is not None
+    state = db.get(CommentState, response_id) or CommentState(
+        response_id=response_id,
+        user_id=page.user.id,
+        username=page.user.username,
+        changed_at=dt.datetime.now(dt.UTC),
+    )
+    state.handled = handled == "1"
+    state.user_id, state.username, state.changed_at = (
+        page.user.id,
+        page.user.username,
+        dt.datetime.now(dt.UTC),
+    )
+    db.add(state)
+    db.commit()
+    return RedirectResponse(safe_back(back, BASE + "/comments"), status_code=303)

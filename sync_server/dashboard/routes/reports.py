@@ -1,0 +1,121 @@
+"""The reports tab: pick a finished period and download its report (PDF, DOCX, XLSX)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from sync_server.api.deps import SettingsDep
+from sync_server.dashboard.i18n import translator
+from sync_server.dashboard.views import figures, settings_of
+from sync_server.dashboard.web import BASE, Page, render
+from sync_server.periods import Period, PeriodError, parse_period
+from sync_server.reports import MEDIA_TYPES, report_filename
+from sync_server.reports.service import build_report
+
+from .deps import ReadDB, page_for, templates
+
+__all__ = ["router"]
+
+REPORT_KINDS = ("month", "quarter", "half", "year")
+# How far back the reports page offers periods of each kind (running period included).
+REPORT_CHOICES = {"month": 25, "quarter": 12, "half": 8, "year": 6}
+REPORT_FORMATS = ("pdf", "docx", "xlsx")
+
+router = APIRouter()
+
+
+def report_period(page: Page) -> Period:
+    """The period picked on the reports page: the query's if it has ended, else the last complete one.
+
+    The running period is offered in the list but never picked by default: a report is for a period
+    that is over, and the other pages' links carry the running period.
+    """
+    q = page.request.query_params
+    kind = q.get("period") if q.get("period") in REPORT_KINDS else "month"
+    today = page.today()
+    last_complete = parse_period(kind, None, None, None, today=today).previous()
+    try:
+        chosen = parse_period(kind, q.get("key"), None, None, today=today) if q.get("key") else None
+    except PeriodError:
+        page.flashes.append(("error", translator(page.lang)("reports.bad_period")))
+        chosen = None
+    return chosen if chosen is not None and chosen.date_to < today else last_complete
+
+
+def report_choices(page: Page, kind: str) -> list[tuple[str, str]]:
+    """The running period of `kind` and the ones before it, newest first, as (key, label).
+
+    An older period picked by its key is listed last, so the form still shows it.
+    """
+    assert page.period is not None
+    t = translator(page.lang)
+    today = page.today()
+    period = parse_period(kind, None, None, None, today=today)
+    out = [(period.key, f"{period.label(page.lang)} ({t('reports.running')})")]
+    for _ in range(REPORT_CHOICES[kind] - 1):
+        period = period.previous()
+        out.append((period.key, period.label(page.lang)))
+    if page.period.key not in {key for key, _ in out}:
+        out.append((page.period.key, page.period.label(page.lang)))
+    return out
+
+
+def reports_page(page: Page, status_code: int = 200) -> Response:
+    assert page.period is not None and page.unit is not None
+    kind = page.period.kind
+    rows = figures(page, page.period)["rows"]
+    kinds = [(k, BASE + "/reports" + page.qs(period=k, key=None), k == kind) for k in REPORT_KINDS]
+    return render(
+        templates,
+        page,
+        "reports.html",
+        "reports",
+        status_code=status_code,
+        kind=kind,
+        kinds=kinds,
+        choices=report_choices(page, kind),
+        formats=REPORT_FORMATS,
+        row=rows[0] if rows else None,
+        min_sample=settings_of(page).min_sample,
+    )
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports(request: Request, db: ReadDB) -> Response:
+    page = page_for(request, db, need="ballots", with_period=False)
+    page.period = report_period(page)
+    return reports_page(page)
+
+
+@router.get("/reports/file")
+def report_file(request: Request, db: ReadDB, settings: SettingsDep) -> Response:
+    page = page_for(request, db, need="ballots", with_period=False)
+    assert page.unit is not None
+    t = translator(page.lang)
+    q = request.query_params
+    kind, fmt = q.get("period") or "", q.get("format") or ""
+    try:
+        if kind not in REPORT_KINDS:
+            raise PeriodError(f"unknown report period kind {kind!r}")
+        period = parse_period(kind, q.get("key"), None, None, today=page.today())
+    except PeriodError:
+        page.period = report_period(page)  # which may have said so already
+        if ("error", t("reports.bad_period")) not in page.flashes:
+            page.flashes.append(("error", t("reports.bad_period")))
+        return reports_page(page, status_code=400)
+    page.period = period
+    if period.date_from > page.today():
+        page.period = report_period(page)
+        page.flashes.append(("error", t("reports.future")))
+        return reports_page(page, status_code=400)
+    if fmt not in REPORT_FORMATS:
+        page.flashes.append(("error", t("reports.bad_format")))
+        return reports_page(page, status_code=400)
+    blob = build_report(db, page.unit.code, period.key, fmt, min_sample=settings.min_sample)
+    name = report_filename(page.unit.code, period.key, fmt)
+    return Response(
+        blob,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
