@@ -34,6 +34,12 @@ class KioskSettings:
     idle_timeout_s: float = 45.0
     detail_items_per_ballot: int = 4
     cooldown_s: float = 3.0
+    # Touch rules (kiosk/input_rules.py): a screen takes touches once shown this long; answers and
+    # the same target again within the repeat delay are ignored (the admin screen may change it,
+    # 0.3–2 s); the same on-screen key again within the key delay types once.
+    settle_s: float = 0.3
+    repeat_delay_s: float = 0.5
+    key_repeat_s: float = 0.2
     # A roster (JSON/CSV) or a protocol config body used until the device is enrolled.
     config_file: Path | None = None
     # Print "stored <ballot_id> <what>" on stdout after every durable commit (tests, soak runs).
@@ -54,6 +60,11 @@ class KioskSettings:
             raise SettingsError("detail_items_per_ballot must be 0 or more.")
         if self.cooldown_s < 0:
             raise SettingsError("cooldown_s must be 0 or more.")
+        for name in ("settle_s", "key_repeat_s"):
+            if not 0 <= getattr(self, name) <= 5:
+                raise SettingsError(f"{name} must be from 0 to 5 seconds, not {getattr(self, name)!r}.")
+        if not 0 <= self.repeat_delay_s <= 2:
+            raise SettingsError(f"repeat_delay_s must be from 0 to 2 seconds, not {self.repeat_delay_s!r}.")
         if self.max_db_mb is not None and not self.max_db_mb > 0:
             raise SettingsError("max_db_mb must be positive.")
         if not self.retention_days > 0:
@@ -75,6 +86,9 @@ class KioskSettings:
             "idle_timeout_s": float,
             "detail_items_per_ballot": int,
             "cooldown_s": float,
+            "settle_s": float,
+            "repeat_delay_s": float,
+            "key_repeat_s": float,
             "config_file": Path,
             "trace_taps": _flag,
             "max_db_mb": float,

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Pure modules: no Kivy window, no database, no network. kiosk/flow.py and sync_server/reports/* are
 # being rewritten on other branches; their examples join this list when those land.
 MODULES = (
+    "kiosk.input_rules",
     "kiosk.settings",
     "kiosk.store",
     "kiosk.sync.payload",

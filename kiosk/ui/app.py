@@ -34,6 +34,7 @@ from kiosk.flow import (
     FlowError,
     choose_details,
 )
+from kiosk.input_rules import REPEAT_DELAY_RANGE, TouchGate
 from kiosk.settings import KioskSettings
 from kiosk.store import KioskStore, StoreUnavailable, hash_pin, verify_pin
 from kiosk.ui.session import BallotSession
@@ -110,6 +111,14 @@ class KioskApp(App):
         # Simulated time runs `time_scale` times faster under the autopilot, so cool-down,
         # idle and thank-you delays shrink with it while keeping their proportions.
         self.time_scale = max(float(speed), 0.01) if autopilot else 1.0
+        # The clock of every touch rule; tests replace it to tap at a chosen pace.
+        self.clock: Callable[[], float] = time.monotonic
+        self.gate = TouchGate(
+            settle_s=settings.settle_s,
+            repeat_delay_s=settings.repeat_delay_s,
+            key_repeat_s=settings.key_repeat_s,
+        )
+        self.gate.repeat_delay_s = self.repeat_delay_s
         self.guard = BurstGuard(settings.cooldown_s)
         self.rng = random.Random(seed)
         self.autopilot_n = autopilot
@@ -162,9 +171,20 @@ class KioskApp(App):
             return self.config_.detail_items_per_ballot
         return self.settings.detail_items_per_ballot
 
+    @property
+    def repeat_delay_s(self) -> float:
+        """Answers again within this many seconds are ignored; the admin screen sets it (0.3–2 s)."""
+        stored = self._safe(lambda: self.store.get("repeat_delay_s"), None)
+        try:
+            value = float(stored) if stored else self.settings.repeat_delay_s
+        except ValueError:
+            value = self.settings.repeat_delay_s
+        low, high = REPEAT_DELAY_RANGE
+        return value if stored is None or low <= value <= high else self.settings.repeat_delay_s
+
     def now(self) -> float:
-        """The (possibly compressed) clock of the misuse guard."""
-        return time.monotonic() * self.time_scale
+        """The (possibly compressed) clock of the touch rules and the misuse guard."""
+        return self.clock() * self.time_scale
 
     # --- building ------------------------------------------------------------------------------------
 
@@ -175,9 +195,10 @@ class KioskApp(App):
         from kiosk.ui.recorder import FrameRecorder
         from kiosk.ui.screens import SCREEN_CLASSES
         from kiosk.ui.sync_hook import SyncHook
-        from kiosk.ui.widgets import load_kv
+        from kiosk.ui.widgets import KioskVKeyboard, load_kv
 
         load_kv()
+        Window.set_vkeyboard_class(KioskVKeyboard)
         for name in ("common", *_SCREEN_NAMES):
             path = str(_SCREENS_DIR / f"{name}.kv")
             # Loading a kv file twice would apply its rules twice (a second App in one process).
@@ -186,7 +207,7 @@ class KioskApp(App):
         self.unit_name = self.config_.unit_name
         self._resize(Window, Window.size)
         Window.bind(size=self._resize, on_request_close=self._on_request_close)
-        Window.bind(on_touch_down=self._on_touch_down, on_touch_up=self._on_touch_up)
+        Window.bind(**self._touch_handlers())
         Window.bind(on_keyboard=self._on_keyboard)
         Window.clearcolor = self.pal.bg
         if self.mode == "kiosk":
@@ -226,7 +247,7 @@ class KioskApp(App):
         for event in (self._idle_event, self._thanks_event, self._notice_event):
             self._cancel(event)
         Window.unbind(size=self._resize, on_request_close=self._on_request_close)
-        Window.unbind(on_touch_down=self._on_touch_down, on_touch_up=self._on_touch_up)
+        Window.unbind(**self._touch_handlers())
         Window.unbind(on_keyboard=self._on_keyboard)
         if self.recorder is not None:
             self.recorder.close()
@@ -307,13 +328,16 @@ class KioskApp(App):
         self._show_step()
 
     def choose_staff(self, staff_id: str | None) -> None:
-        self._act(lambda s: s.choose_staff(staff_id))
+        if self.gate.answer(self.now()):
+            self._act(lambda s: s.choose_staff(staff_id))
 
     def answer(self, question_id: str, value: Any) -> None:
-        self._act(lambda s: s.answer(question_id, value))
+        if self.gate.answer(self.now()):
+            self._act(lambda s: s.answer(question_id, value))
 
     def skip(self) -> None:
-        self._act(lambda s: s.skip())
+        if self.gate.answer(self.now()):
+            self._act(lambda s: s.skip())
 
     def go_back(self) -> None:
         """'Quay lại': the previous screen; from the first one, back to welcome (nothing kept)."""
@@ -402,6 +426,8 @@ class KioskApp(App):
     def set_setting(self, key: str, value: str | None) -> None:
         """A device setting from the admin screen (default_lang, mode, bound_staff_id)."""
         self._safe(lambda: self.store.set(key, value), None)
+        if key == "repeat_delay_s":
+            self.gate.repeat_delay_s = self.repeat_delay_s
         if key == "default_lang" and value:
             self.lang = value
         if key == "mode":
@@ -571,6 +597,9 @@ class KioskApp(App):
 
     def _show(self, name: str) -> None:
         self.sm.current = name
+        # New content on the glass: touches that began before it never act on it, and it takes
+        # touches once it has been seen for the settle time.
+        self.gate.screen_shown(self.now())
         self._frame()
         if name in ("welcome", "fault"):
             self._cancel(self._idle_event)
@@ -606,17 +635,45 @@ class KioskApp(App):
 
         self._notice_event = Clock.schedule_once(clear, max(left, 0.5))
 
-    def _on_touch_down(self, _window: Any, touch: Any) -> None:
+    def _touch_handlers(self) -> dict[str, Callable[..., bool]]:
+        return {
+            "on_touch_down": self._on_touch_down,
+            "on_touch_move": self._on_touch_move,
+            "on_touch_up": self._on_touch_up,
+        }
+
+    def _on_touch_down(self, _window: Any, touch: Any) -> bool:
+        """Every touch meets the gate first; True swallows it (no widget sees it)."""
+        from kivy.base import EventLoop
+
         if self.recorder is not None:
             self.recorder.line(f"TOUCH {int(touch.x)} {int(touch.y)} {_t_ms()}")
         if self._idle_event is not None:
             self._arm_idle()
+        alive = {m.uid for m in EventLoop.me_list}
+        stamp = self.gate.down(touch.uid, self.now(), alive=alive)
+        touch.ud["kiosk_gen"] = stamp
+        if stamp is None:
+            from kivy.uix.behaviors import FocusBehavior
 
-    def _on_touch_up(self, _window: Any, touch: Any) -> None:
+            # An ignored touch is nothing: it must not take the focus from a field being typed in.
+            FocusBehavior.ignored_touch.append(touch)
+            return True
+        return False
+
+    def _on_touch_move(self, _window: Any, touch: Any) -> bool:
+        return touch.ud.get("kiosk_gen", 0) is None
+
+    def _on_touch_up(self, _window: Any, touch: Any) -> bool:
+        stamp = touch.ud.get("kiosk_gen", 0)
+        acts = self.gate.up(touch.uid, stamp)
         # The tap's effect (a new screen, a ticked box) is drawn in the next frame.
         if self.recorder is not None and self.trace and hasattr(self, "sm"):
             self.recorder.line(f"RELEASE {int(touch.x)} {int(touch.y)} {_t_ms()}")
             self.recorder.frame(f"{self.sm.current_screen.view_label()}-{self.lang}")
+        # A lift whose touch began on an earlier screen, or was refused, reaches no widget; a
+        # widget that grabbed it is told apart by TapGate.
+        return not acts
 
     def _on_stored(self, ballot_id: str, what: str) -> None:
         if self.recorder is not None:

@@ -25,6 +25,7 @@ from kiosk.settings import KioskSettings
 from kiosk.store import KioskStore, hash_pin
 from kiosk.sync.client import SyncClient
 from surveys.loader import Survey
+from tests.kiosk_pace import CITIZEN_GAP_S, paced
 
 from .conftest import Server, make_ballots
 
@@ -57,10 +58,13 @@ def _pump_until(check: Callable[[], bool], what: str, limit_s: float = 60.0) -> 
 
 
 def _touch(widget: Any) -> None:
+    """A tap at a citizen's pace on the kiosk's touch clock (tests/kiosk_pace.py)."""
+    from kivy.app import App
     from kivy.base import EventLoop
     from kivy.tests.common import UnitTestTouch
 
     EventLoop.idle()
+    App.get_running_app().clock.advance(CITIZEN_GAP_S)  # type: ignore[union-attr]
     touch = UnitTestTouch(*widget.to_window(*widget.center))
     touch.touch_down()
     EventLoop.idle()
@@ -93,6 +97,7 @@ def test_sync_now_shows_progress_and_outcome_without_blocking_the_window(
     store.set("admin_pin_hash", hash_pin("1234"))
     taken = make_ballots(store, survey, 40, seed=71)
     app = KioskApp(settings, store, load_config(store, settings.home, None))
+    paced(app)
     app._run_prepare()
     try:
         _pump_until(lambda: app.sm.current == "welcome", "the welcome screen")
@@ -137,6 +142,7 @@ def test_a_new_configuration_waits_for_the_ballot_in_progress(
     for key, value in (("server_url", server.url), ("token", reply.token), ("device_id", reply.device_id)):
         store.set(key, value)
     app = KioskApp(settings, store, load_config(store, settings.home, None))
+    paced(app)
     app._run_prepare()
     try:
         _pump_until(lambda: app.sm.current == "welcome", "the welcome screen")

@@ -21,11 +21,12 @@ from kivy.properties import (
     ObjectProperty,
     StringProperty,
 )
-from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.behaviors import ButtonBehavior, FocusBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
+from kivy.uix.vkeyboard import VKeyboard
 from kivy.uix.widget import Widget
 
 from kiosk.telex import TONE_MARKS, add_tone, split_tone, type_key
@@ -39,8 +40,10 @@ __all__ = [
     "Keypad",
     "KioskButton",
     "KioskTextInput",
+    "KioskVKeyboard",
     "NavBar",
     "OfficerCard",
+    "TapGate",
     "initials",
     "scroll_into_view",
 ]
@@ -84,7 +87,65 @@ def initials(name: str) -> str:
     return (words[0][0] + words[-1][0]).upper()
 
 
-class KioskButton(ButtonBehavior, Label):
+def _gate() -> tuple[Any, Any]:
+    """The running kiosk's TouchGate (kiosk/input_rules.py), or None outside the kiosk app."""
+    from kivy.app import App
+
+    app = App.get_running_app()
+    return getattr(app, "gate", None), app
+
+
+class TapGate:
+    """Mixed in before ButtonBehavior: a release acts only if the touch began on the screen still shown.
+
+    The window's gate (KioskApp._on_touch_down) already refuses touches during the settle time and
+    every finger after the first; this is the other half. Kivy hands a touch's lift to the widget
+    that grabbed it even when its screen has gone, so a finger that went down on the last question
+    would otherwise answer the next one. A second tap on the same target within the repeat delay is
+    ignored too (a double tap on a tick box is one tick); keys (`gate_as_key`) use the shorter key
+    delay, so a telephone number's "00" can be typed at a normal pace.
+    """
+
+    gate_as_key = False
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.grab_current is self:
+            gate, app = _gate()
+            if gate is not None and (
+                not gate.current(touch.ud.get("kiosk_gen"))
+                or not (gate.key if self.gate_as_key else gate.tap)(self, app.now())
+            ):
+                touch.ungrab(self)
+                self._do_release()  # back to "normal", no on_release
+                return True
+        return bool(super().on_touch_up(touch))  # type: ignore[misc]
+
+
+class KioskVKeyboard(VKeyboard):
+    """Kivy's on-screen keyboard under the counter's rules.
+
+    The same key struck again within the gate's key delay types once (a double tap is one letter;
+    Telex's doubled letters need a deliberate second strike), and a held key never repeats by itself.
+    """
+
+    def on_touch_down(self, touch: Any) -> bool:
+        x, y = touch.pos
+        gate, app = _gate()
+        if gate is not None and self.collide_point(x, y) and not self.disabled:
+            lx, ly = self.to_local(x, y)
+            if not self.collide_margin(lx, ly):
+                key = self.get_key_at_pos(lx, ly)
+                if key and not gate.key((self.layout_mode, key[1]), app.now()):
+                    # Swallowed: the same key again too soon. Like any key touch, it keeps the focus.
+                    FocusBehavior.ignored_touch.append(touch)
+                    return True
+        return bool(super().on_touch_down(touch))
+
+    def _start_repeat_key(self, *_args: Any) -> None:
+        """A held key types once (EN 301 549 §5.8: no auto-repeat unless it can be slowed)."""
+
+
+class KioskButton(TapGate, ButtonBehavior, Label):
     """A large rounded button; `primary` for the main action of a screen."""
 
     primary = BooleanProperty(False)
@@ -144,7 +205,7 @@ class KioskTextInput(TextInput):
         self.cursor = self.get_cursor_from_index(start + len(new))
 
 
-class FaceButton(ButtonBehavior, BoxLayout):
+class FaceButton(TapGate, ButtonBehavior, BoxLayout):
     """One face of the 1..5 scale with its label in words."""
 
     value = NumericProperty(0)
@@ -201,7 +262,7 @@ class AvatarCircle(Label):
                 Ellipse(pos=self.pos, size=self.size)
 
 
-class OfficerCard(ButtonBehavior, BoxLayout):
+class OfficerCard(TapGate, ButtonBehavior, BoxLayout):
     """An officer to choose: photo or initials, name, title, counter."""
 
     staff_id = StringProperty("")
@@ -213,7 +274,7 @@ class OfficerCard(ButtonBehavior, BoxLayout):
     name = StringProperty("")
 
 
-class CheckRow(ButtonBehavior, BoxLayout):
+class CheckRow(TapGate, ButtonBehavior, BoxLayout):
     """A full-width tick box with its text; tapping anywhere on the row toggles it."""
 
     text = StringProperty("")
@@ -243,6 +304,7 @@ class Keypad(GridLayout):
                 self.add_widget(Widget(size_hint_y=None, height=0))
                 continue
             button = KioskButton(text=self.erase_text if key == "del" else key, name=f"key_{key}")
+            button.gate_as_key = True
             button.base_height = self.key_height
             button.bind(on_release=lambda _b, k=key: self.press(k))
             self.keys[key] = button
