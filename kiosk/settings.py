@@ -32,6 +32,8 @@ class KioskSettings:
     lang: str = "vi"
     fullscreen: bool = False
     idle_timeout_s: float = 45.0
+    # After the idle time, "Ông/Bà có cần thêm thời gian không?" counts down this long (WCAG 2.2.1: ≥ 20 s).
+    idle_warning_s: float = 30.0
     detail_items_per_ballot: int = 4
     cooldown_s: float = 3.0
     # Touch rules (kiosk/input_rules.py): a screen takes touches once shown this long; answers and
@@ -56,6 +58,8 @@ class KioskSettings:
             raise SettingsError(f"lang must be one of {', '.join(LANGS)}, not {self.lang!r}.")
         if not self.idle_timeout_s > 0:
             raise SettingsError(f"idle_timeout_s must be positive, not {self.idle_timeout_s!r}.")
+        if not 20 <= self.idle_warning_s <= 600:
+            raise SettingsError(f"idle_warning_s must be from 20 to 600 s, not {self.idle_warning_s!r}.")
         if self.detail_items_per_ballot < 0:
             raise SettingsError("detail_items_per_ballot must be 0 or more.")
         if self.cooldown_s < 0:
@@ -84,6 +88,7 @@ class KioskSettings:
             "lang": str,
             "fullscreen": _flag,
             "idle_timeout_s": float,
+            "idle_warning_s": float,
             "detail_items_per_ballot": int,
             "cooldown_s": float,
             "settle_s": float,

@@ -54,6 +54,7 @@ _SCREEN_NAMES = (
     "comment",
     "contact",
     "thanks",
+    "still_there",
     "fault",
     "pin",
     "admin",
@@ -129,6 +130,9 @@ class KioskApp(App):
         self.ballots_finished = 0
         self._pending_config: KioskConfig | None = None
         self._idle_event: Any = None
+        self._countdown_event: Any = None
+        self._resume_screen = ""
+        self.extensions = 0  # "Tiếp tục" taps on the idle warning during this ballot
         self._thanks_event: Any = None
         self._notice_event: Any = None
         self._comment_draft: tuple[list[str], str] | None = None
@@ -244,7 +248,7 @@ class KioskApp(App):
         if self.session is not None:
             # Quitting mid-ballot is like walking away: kept once tong_the is answered.
             self._safe(self._abandon_session, None)
-        for event in (self._idle_event, self._thanks_event, self._notice_event):
+        for event in (self._idle_event, self._thanks_event, self._notice_event, self._countdown_event):
             self._cancel(event)
         Window.unbind(size=self._resize, on_request_close=self._on_request_close)
         Window.unbind(**self._touch_handlers())
@@ -379,11 +383,17 @@ class KioskApp(App):
             self.go_welcome()
 
     def go_welcome(self) -> None:
-        """Back to the resting screen for the next citizen."""
+        """Back to the resting screen for the next citizen: the ballot closed, keyboard and overlays gone."""
         if self.session is not None and not self.session.flow.finished:
             self._safe(self._abandon_session, None)
         self.session = None
+        self._comment_draft = None
+        self._in_contact = False
+        self.extensions = 0
         self._cancel(self._thanks_event)
+        self._cancel(self._countdown_event)
+        self._countdown_event = None
+        self._close_overlays()
         self.lang = self.default_lang
         if self.large_text:
             self.toggle_large_text()
@@ -393,6 +403,15 @@ class KioskApp(App):
             return
         self.store_fault = ""
         self._show("welcome")
+
+    def extend_time(self) -> None:
+        """"Tiếp tục" on the idle warning: back to the ballot where it was, with the full idle time again."""
+        if self.sm.current != "still_there" or self.session is None:
+            return
+        self._cancel(self._countdown_event)
+        self._countdown_event = None
+        self.extensions += 1
+        self._show(self._resume_screen or "welcome")
 
     def note_activity(self) -> None:
         """A tap or key that is not a touch on the window (e.g. typing): restart the idle timer."""
@@ -601,7 +620,7 @@ class KioskApp(App):
         # touches once it has been seen for the settle time.
         self.gate.screen_shown(self.now())
         self._frame()
-        if name in ("welcome", "fault"):
+        if name in ("welcome", "fault", "still_there"):
             self._cancel(self._idle_event)
             self._idle_event = None
         elif name != "thanks":
@@ -615,16 +634,88 @@ class KioskApp(App):
 
     def _arm_idle(self) -> None:
         self._cancel(self._idle_event)
-        if self.sm.current in ("welcome", "fault", "thanks"):
+        if self.sm.current in ("welcome", "fault", "thanks", "still_there"):
             self._idle_event = None
             return
         self._idle_event = Clock.schedule_once(self._on_idle, self.idle_timeout_s / self.time_scale)
 
     def _on_idle(self, _dt: float) -> None:
         self._idle_event = None
-        if self.sm.current in ("welcome", "fault", "thanks"):
+        current = self.sm.current
+        if current in ("welcome", "fault", "thanks", "still_there"):
             return
+        if self.session is None:
+            self.go_welcome()  # the PIN or admin screen left open
+            return
+        self._warn_idle()
+
+    def _warn_idle(self) -> None:
+        """Nobody has touched the ballot for the idle time: ask, full screen, with a countdown."""
+        self._resume_screen = self.sm.current
+        if self._resume_screen == "comment":
+            # Kept as typed: shown again on "Tiếp tục", stored if the countdown runs out.
+            self._comment_draft = self.sm.get_screen("comment").draft()
+        self._close_overlays()
+        screen = self.sm.get_screen("still_there")
+        warning_s = self.settings.idle_warning_s
+        screen.seconds_left = warning_s
+        self._show("still_there")
+        ends = self.now() + warning_s
+        scale = self.time_scale
+
+        def tick(_dt: float) -> bool:
+            left = ends - self.now()
+            if self.sm.current != "still_there":
+                return False
+            if left <= 0:
+                self._countdown_event = None
+                self._close_ballot()
+                return False
+            screen.seconds_left = max(1, int(left + 0.999))
+            return True
+
+        self._countdown_event = Clock.schedule_interval(tick, min(1.0, warning_s) / scale)
+
+    def _close_ballot(self) -> None:
+        """The warning ran out: the ballot closes as it stands, a typed comment kept; a clean start next."""
+        session = self.session
+        resume = self._resume_screen
+        if session is not None and session.flow.current.kind == STEP_COMMENT and session.ballot_id:
+            from kiosk.ui.screens.comment import compose_comment
+
+            chosen, typed = self._comment_draft or ([], "")
+            comment = compose_comment(chosen, typed)
+            phone, consent = None, False
+            if resume == "contact":
+                contact = self.sm.get_screen("contact")
+                consent = bool(contact.consent)
+                phone = contact.digits if consent else None
+            for number, agreed in ((phone, consent), (None, False)):  # an unfinished number is dropped
+                if not (comment or number):
+                    break
+                try:
+                    session.set_comment(comment, number, agreed)
+                    break
+                except FlowError:
+                    continue
+                except StoreUnavailable as exc:
+                    self.store_fault = str(exc) or type(exc).__name__
+                    break
+        self._safe(self._abandon_session, None)  # kept once tong_the is answered, else discarded
         self.go_welcome()
+
+    def _close_overlays(self) -> None:
+        """No keyboard, focus or pop-up outlives the screen it belongs to."""
+        from kivy.core.window import Window
+        from kivy.uix.modalview import ModalView
+
+        field = self.sm.get_screen("comment").ids.get("field") if hasattr(self, "sm") else None
+        if field is not None:
+            field.focus = False
+        Window.release_all_keyboards()
+        for child in list(Window.children):
+            if isinstance(child, ModalView):
+                child.dismiss(animation=False)
 
     def _schedule_notice_clear(self) -> None:
         self._cancel(self._notice_event)

@@ -34,6 +34,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "next": {"vi": "Tiếp tục", "en": "Continue"},
     "not_applicable": {"vi": "Không áp dụng", "en": "Not applicable"},
     "progress": {"vi": "Câu {done} / {total}", "en": "Question {done} of {total}"},
+    # The idle warning
+    "still_question": {
+        "vi": "Ông/Bà có cần thêm thời gian không?",
+        "en": "Do you need more time?",
+    },
+    "still_countdown": {
+        "vi": "Nếu không, phiếu đánh giá sẽ tự kết thúc sau {seconds} giây.",
+        "en": "If not, the rating will end by itself in {seconds} seconds.",
+    },
+    "still_continue": {"vi": "Tiếp tục", "en": "Continue"},
     # Officer
     "staff_question": {"vi": "Cán bộ nào đã phục vụ Ông/Bà?", "en": "Which officer served you?"},
     "staff_unknown": {"vi": "Không rõ cán bộ", "en": "I don't know"},

@@ -150,7 +150,9 @@ def test_idle_keeps_a_rated_ballot_and_discards_an_unrated_one(make_kiosk: Calla
     kiosk.tap("start")
     kiosk.tap("staff_nv01")
     kiosk.tap("face_4")
-    kiosk.wait_for(lambda: kiosk.screen == "welcome", "the idle timeout")
+    kiosk.wait_for(lambda: kiosk.screen == "still_there", "the idle warning")
+    kiosk.clock.advance(31)  # nobody answers the warning
+    kiosk.wait_for(lambda: kiosk.screen == "welcome", "the end of the warning")
     [kept] = kiosk.ballots()
     assert kept["status"] == "pending" and kept["answers"]["tong_the"] == 4
 
@@ -158,7 +160,9 @@ def test_idle_keeps_a_rated_ballot_and_discards_an_unrated_one(make_kiosk: Calla
     assert kiosk.screen == "staff"
     kiosk.tap("staff_nv02")
     assert kiosk.screen == "rating"
-    kiosk.wait_for(lambda: kiosk.screen == "welcome", "the idle timeout")
+    kiosk.wait_for(lambda: kiosk.screen == "still_there", "the idle warning")
+    kiosk.clock.advance(31)
+    kiosk.wait_for(lambda: kiosk.screen == "welcome", "the end of the warning")
     assert [b["id"] for b in kiosk.ballots()] == [kept["id"]]
     assert kiosk.store.counts_by_status().get("open", 0) == 0
 

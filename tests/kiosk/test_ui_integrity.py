@@ -210,3 +210,103 @@ def test_a_double_tap_on_a_keyboard_key_is_one_letter_and_telex_still_doubles(
     finally:
         Config.set("kivy", "keyboard_mode", mode)
         window.configure_keyboards()
+
+
+# --- walking away (WCAG 2.2.1) --------------------------------------------------------------------
+
+
+def _idle_warning(kiosk: Kiosk) -> Any:
+    kiosk.wait_for(lambda: kiosk.screen == "still_there", "the idle warning")
+    return kiosk.app.sm.current_screen
+
+
+def test_the_idle_warning_counts_down_and_continue_extends_again_and_again(
+    make_kiosk: Callable[..., Kiosk],
+) -> None:
+    kiosk = make_kiosk(size=(1280, 800), idle_timeout_s=1.0, setup=_only_unanswered("xin_chao"))
+    kiosk.tap("start")
+    kiosk.tap("staff_nv01")
+    kiosk.tap("face_3")
+    assert kiosk.question_id() == "xin_chao"
+    for extension in range(12):
+        warning = _idle_warning(kiosk)
+        # Full screen: the ballot's answers are out of sight; the countdown gives at least 20 s.
+        assert warning.seconds_left == 30 and "30 giây" in kiosk.widget("still_countdown").text
+        kiosk.clock.advance(15)  # halfway through the countdown
+        kiosk.pump(2)
+        kiosk.tap("still_continue")
+        assert (kiosk.screen, kiosk.question_id()) == ("rating", "xin_chao"), f"extension {extension}"
+    assert kiosk.app.extensions == 12
+    kiosk.tap("face_5")
+    ballot = _open_ballot(kiosk)
+    assert ballot is not None and ballot["answers"] == {"tong_the": 3, "xin_chao": 5}
+
+
+def test_a_ballot_closes_as_it_stands_with_its_typed_comment_and_cannot_be_changed(
+    make_kiosk: Callable[..., Kiosk],
+) -> None:
+    from kivy.config import Config
+    from kivy.uix.vkeyboard import VKeyboard
+
+    kiosk = make_kiosk(mode="kiosk", size=(1280, 800), idle_timeout_s=1.5, detail_items_per_ballot=0)
+    window = kiosk.app.root_window
+    mode = Config.get("kivy", "keyboard_mode")
+    Config.set("kivy", "keyboard_mode", "systemanddock")
+    window.configure_keyboards()
+    try:
+        kiosk.tap("start")
+        kiosk.tap("staff_nv02")
+        kiosk.tap("face_3")
+        field = kiosk.app.sm.current_screen.ids.field
+        kiosk.touch(field)
+        kiosk.pump(3)
+        keyboard = next(w for w in window.children if isinstance(w, VKeyboard))
+        for key in "chaajm":
+            press_key(kiosk, keyboard, key)
+        assert field.text == "chậm"
+        _idle_warning(kiosk)
+        assert not field.focus  # the keyboard does not cover the warning
+        kiosk.clock.advance(31)
+        kiosk.wait_for(lambda: kiosk.screen == "welcome", "the end of the warning")
+        kiosk.pump(3)
+        # The ballot is closed as it stood, the typed comment included.
+        [ballot] = kiosk.ballots()
+        assert ballot["status"] == "pending"
+        assert ballot["answers"] == {"tong_the": 3} and ballot["comment"] == "chậm"
+        # The next citizen: no keyboard over the welcome screen, and "Bắt đầu đánh giá" reachable.
+        assert not any(isinstance(w, VKeyboard) and w.parent for w in window.children)
+        start = kiosk.widget("start")
+        assert window.children[0] is kiosk.app.root or not window.children[0].collide_point(*_at(start))
+        kiosk.tap("start")
+        assert kiosk.screen == "staff"
+        assert not any(c.selected for c in kiosk.app.sm.current_screen.ids.grid.children)
+        kiosk.tap("back")
+        assert kiosk.screen == "welcome"  # "Quay lại" never reaches the closed ballot
+        assert kiosk.ballots()[0]["answers"] == {"tong_the": 3}
+    finally:
+        Config.set("kivy", "keyboard_mode", mode)
+        window.configure_keyboards()
+
+
+def test_a_touch_held_while_the_screen_changes_never_acts_on_the_new_one(
+    make_kiosk: Callable[..., Kiosk],
+) -> None:
+    kiosk = make_kiosk(size=(1280, 800), idle_timeout_s=1.0, setup=_only_unanswered("xin_chao"))
+    kiosk.tap("start")
+    kiosk.tap("staff_nv01")
+    kiosk.tap("face_3")
+    kiosk.pump(1)
+    kiosk.clock.advance(1.0)
+    held = UnitTestTouch(*_at(kiosk.widget("face_3")))
+    held.touch_down()  # a finger rests on "3" of xin_chao, under where "Tiếp tục" will be ...
+    _idle_warning(kiosk)  # ... while the idle warning comes up
+    kiosk.clock.advance(0.5)
+    held.touch_up()  # lifted on the warning: it began on the question, so it acts on neither
+    kiosk.pump(2)
+    assert kiosk.screen == "still_there" and kiosk.app.extensions == 0
+    ballot = _open_ballot(kiosk)
+    assert ballot is not None and ballot["answers"] == {"tong_the": 3}
+    kiosk.tap("still_continue")
+    assert kiosk.question_id() == "xin_chao"
+    ballot = _open_ballot(kiosk)
+    assert ballot is not None and ballot["answers"] == {"tong_the": 3}

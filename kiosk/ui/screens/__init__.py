@@ -12,6 +12,7 @@ from kiosk.ui.screens.fault import FaultScreen
 from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.rating import RatingScreen
 from kiosk.ui.screens.staff import StaffScreen
+from kiosk.ui.screens.still_there import StillThereScreen
 from kiosk.ui.screens.thanks import ThanksScreen
 from kiosk.ui.screens.welcome import WelcomeScreen
 
@@ -26,6 +27,7 @@ SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "comment": CommentScreen,
     "contact": ContactScreen,
     "thanks": ThanksScreen,
+    "still_there": StillThereScreen,
     "fault": FaultScreen,
     "pin": PinScreen,
     "admin": AdminScreen,
