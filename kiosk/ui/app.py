@@ -405,7 +405,7 @@ class KioskApp(App):
         self._show("welcome")
 
     def extend_time(self) -> None:
-        """"Tiếp tục" on the idle warning: back to the ballot where it was, with the full idle time again."""
+        """ "Tiếp tục" on the idle warning: back to the ballot where it was, with the full idle time again."""
         if self.sm.current != "still_there" or self.session is None:
             return
         self._cancel(self._countdown_event)
