@@ -131,6 +131,7 @@ class KioskApp(App):
         self._pending_config: KioskConfig | None = None
         self._idle_event: Any = None
         self._countdown_event: Any = None
+        self._old_sigterm: Any = None
         self._resume_screen = ""
         self.extensions = 0  # "Tiếp tục" taps on the idle warning during this ballot
         self._thanks_event: Any = None
@@ -219,6 +220,7 @@ class KioskApp(App):
         self.recorder = FrameRecorder(trace=self.trace, screenshots=self.screenshots)
         self.sync_hook = SyncHook(self.settings, self.store)
         self.sync_hook.start_background(self.on_config_changed, self.post_sync_status)
+        self._catch_sigterm()
         # No transition animation: the next screen appears in the very next frame, and nothing
         # keeps redrawing while the kiosk waits (idle CPU near zero).
         sm = ScreenManager(transition=NoTransition())
@@ -259,6 +261,28 @@ class KioskApp(App):
             self.pilot.stop()
         if self.sync_hook is not None:
             self.sync_hook.shutdown()
+        if self._old_sigterm is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+
+    def _catch_sigterm(self) -> None:
+        """`systemctl stop` (SIGTERM) ends the app cleanly: the open ballot kept, the store closed.
+
+        SDL turns SIGTERM into a window-close request, which kiosk mode refuses (a citizen must not
+        close the app); our own handler, installed after the window exists, quits instead.
+        """
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals reach only the main thread (tests may build the app elsewhere)
+
+        def on_term(_signum: int, _frame: Any) -> None:
+            Clock.schedule_once(lambda _dt: self.quit(0), 0)
+
+        self._old_sigterm = signal.signal(signal.SIGTERM, on_term)
 
     def _resize(self, _window: Any, size: tuple[int, int]) -> None:
         was_portrait = self.sz.portrait
