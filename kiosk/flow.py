@@ -25,6 +25,7 @@ __all__ = [
     "COMMENT_MAX_CHARS",
     "OVERALL_ID",
     "STEP_COMMENT",
+    "STEP_OFFER",
     "STEP_QUESTION",
     "STEP_STAFF",
     "STEP_THANKS",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 STEP_STAFF, STEP_QUESTION, STEP_COMMENT, STEP_THANKS = "staff", "question", "comment", "thanks"
+# After the overall rating (and its follow-up, if asked): "Gửi đánh giá" beside "Trả lời thêm".
+STEP_OFFER = "offer"
 OVERALL_ID = "tong_the"
 COMMENT_MAX_CHARS = 1000
 _PHONE = re.compile(r"^\+?[0-9]{8,15}$")
@@ -54,6 +57,7 @@ class Step:
 
     kind: str
     question_id: str | None = None
+    follows: str | None = None  # a follow-up question: the question whose answer asked it
 
 
 def choose_details(survey: Survey, answer_counts: Mapping[str, int], k: int, rng: random.Random) -> list[str]:
@@ -121,7 +125,11 @@ def normalise_phone(phone: str) -> str:
 
 
 class BallotFlow:
-    """One citizen's ballot: [officer], tong_the, the rotated details, comment, thanks.
+    """One citizen's ballot: [officer], tong_the, [follow-up], the offer, the details, comment, thanks.
+
+    The offer lets the shortest valid ballot end at once: "Gửi đánh giá" goes to the thanks,
+    "Trả lời thêm" to the details. A follow-up (survey-format.md, `ask_when`) is asked right after
+    the question it follows, only while that answer fits.
 
     Every tap method raises FlowError, leaving the ballot unchanged, when the tap does not fit the
     current step; otherwise it records and advances.
@@ -143,10 +151,12 @@ class BallotFlow:
         if ask_staff and bound_staff_id is None:
             steps.append(Step(STEP_STAFF))
         steps.append(Step(STEP_QUESTION, OVERALL_ID))
+        steps.append(Step(STEP_OFFER))
         steps.extend(Step(STEP_QUESTION, qid) for qid in details)
         steps.append(Step(STEP_COMMENT))
         steps.append(Step(STEP_THANKS))
         self.steps: tuple[Step, ...] = tuple(steps)
+        self._followups = getattr(survey, "followups", None)
         self.index = 0
         self.answers: dict[str, Any] = {}
         self.staff_id: str | None = bound_staff_id
@@ -189,6 +199,17 @@ class BallotFlow:
         self._expect(STEP_QUESTION, question_id)
         question = self.survey.question(question_id)
         self.answers[question_id] = check_value(question, value)
+        self._ask_followups(question_id)
+        self._advance()
+
+    def send_now(self) -> None:
+        """ "Gửi đánh giá" on the offer: the ballot as it stands goes to the thanks."""
+        self._expect(STEP_OFFER)
+        self.index = len(self.steps) - 1
+
+    def more(self) -> None:
+        """ "Trả lời thêm" on the offer: on to the details."""
+        self._expect(STEP_OFFER)
         self._advance()
 
     def skip(self) -> None:
@@ -238,6 +259,23 @@ class BallotFlow:
             wanted = f"{kind} {question_id}" if question_id else kind
             shown = f"{step.kind} {step.question_id}" if step.question_id else step.kind
             raise FlowError(f"the ballot shows {shown}, not {wanted}")
+
+    def _ask_followups(self, question_id: str) -> None:
+        """Put the follow-ups the answer to `question_id` calls for right after it; drop the others."""
+        if self._followups is None:
+            return
+        old = [s for s in self.steps if s.follows == question_id]
+        for step in old:
+            if step.question_id is not None:
+                self.answers.pop(step.question_id, None)
+        value = self.answers.get(question_id)
+        asked = self._followups(question_id, value) if value is not None else ()
+        new = [Step(STEP_QUESTION, q.id, follows=question_id) for q in asked]
+        if not old and not new:
+            return
+        rest = [s for s in self.steps if s.follows != question_id]
+        at = rest.index(self.steps[self.index]) + 1
+        self.steps = tuple(rest[:at] + new + rest[at:])
 
     def _advance(self) -> None:
         self.index = min(self.index + 1, len(self.steps) - 1)

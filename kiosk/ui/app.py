@@ -26,7 +26,9 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.config import ConfigError, KioskConfig, config_from_json, load_config
 from kiosk.flow import (
+    OVERALL_ID,
     STEP_COMMENT,
+    STEP_OFFER,
     STEP_QUESTION,
     STEP_STAFF,
     STEP_THANKS,
@@ -49,6 +51,7 @@ _SCREEN_NAMES = (
     "welcome",
     "staff",
     "rating",
+    "offer",
     "checklist",
     "choice",
     "comment",
@@ -367,6 +370,16 @@ class KioskApp(App):
         if self.gate.answer(self.now()):
             self._act(lambda s: s.skip())
 
+    def send_now(self) -> None:
+        """ "Gửi đánh giá" right after the overall rating: the ballot is sent as it stands."""
+        if self.gate.answer(self.now()):
+            self._act(lambda s: s.send_now())
+
+    def answer_more(self) -> None:
+        """ "Trả lời thêm": the rotated details, the comment, the phone number."""
+        if self.gate.answer(self.now()):
+            self._act(lambda s: s.more())
+
     def go_back(self) -> None:
         """'Quay lại': the previous screen; from the first one, back to welcome (nothing kept)."""
         session = self.session
@@ -554,6 +567,10 @@ class KioskApp(App):
             self._show("staff")
         elif step.kind == STEP_QUESTION:
             self._show_question()
+        elif step.kind == STEP_OFFER:
+            overall = flow.answers.get(OVERALL_ID)
+            self.sm.get_screen("offer").prepare(int(overall) if overall else 0, lang)
+            self._show("offer")
         elif step.kind == STEP_COMMENT:
             if self._in_contact:
                 contact = self.sm.get_screen("contact")
@@ -612,6 +629,7 @@ class KioskApp(App):
             return
         self.session = None
         self.ballots_finished += 1
+        self.sm.get_screen("thanks").rating = int(session.flow.answers.get(OVERALL_ID) or 0)
         self._show("thanks")
         self._thanks_event = Clock.schedule_once(lambda _dt: self.thanks_done(), THANKS_S / self.time_scale)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kiosk.flow import OVERALL_ID, BallotFlow, check_value
+from kiosk.flow import OVERALL_ID, BallotFlow, FlowError, check_value
 
 if TYPE_CHECKING:
     from kiosk.store import KioskStore
@@ -72,13 +72,26 @@ class BallotSession:
             )
         self.store.record_answer(self.ballot_id, question_id, value)
         self._stored(question_id)
+        before = set(self.flow.answers)
         self.flow.answer(question_id, value)
+        # A follow-up the new answer no longer calls for (e.g. tong_the changed from 2 to 5): not answered.
+        for dropped in sorted(before - set(self.flow.answers) - {question_id}):
+            self.store.record_answer(self.ballot_id, dropped, None)
+            self._stored(dropped)
+
+    def send_now(self) -> None:
+        """ "Gửi đánh giá" after the overall rating: nothing more to store; the flow goes to the thanks."""
+        self.flow.send_now()
+
+    def more(self) -> None:
+        """ "Trả lời thêm": on to the details."""
+        self.flow.more()
 
     def skip(self) -> None:
         """Pass the question on screen ("Bỏ qua" / "Không áp dụng"): its answer is stored as null."""
         question = self.flow.question
         if question is None:
-            raise RuntimeError("skip outside a question")
+            raise FlowError("no question on screen to skip")  # a stale tap: nothing changes
         if self.ballot_id is not None:
             self.store.record_answer(self.ballot_id, question.id, None)
             self._stored(question.id)

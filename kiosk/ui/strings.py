@@ -18,6 +18,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Please take one minute to tell us how satisfied you are with today's service.",
     },
     "start": {"vi": "Bắt đầu đánh giá", "en": "Start"},
+    "anonymous": {
+        "vi": "Phiếu đánh giá không ghi tên Ông/Bà. Cán bộ không xem được từng phiếu.",
+        "en": "Your rating carries no name. Officers never see single ratings.",
+    },
     "lang_vi": {"vi": "Tiếng Việt", "en": "Tiếng Việt"},
     "lang_en": {"vi": "English", "en": "English"},
     "big_text": {"vi": "Chữ to, rõ hơn", "en": "Larger, clearer text"},
@@ -34,6 +38,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "next": {"vi": "Tiếp tục", "en": "Continue"},
     "not_applicable": {"vi": "Không áp dụng", "en": "Not applicable"},
     "progress": {"vi": "Câu {done} / {total}", "en": "Question {done} of {total}"},
+    # After the overall rating
+    "offer_question": {
+        "vi": "Ông/Bà có muốn trả lời thêm vài câu ngắn không?",
+        "en": "Would you answer a few more short questions?",
+    },
+    "send_now": {"vi": "Gửi đánh giá", "en": "Send my rating"},
+    "answer_more": {"vi": "Trả lời thêm", "en": "Answer more"},
     # The idle warning
     "still_question": {
         "vi": "Ông/Bà có cần thêm thời gian không?",
@@ -73,6 +84,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "vi": "Tôi đồng ý cho phép sử dụng số điện thoại này để liên hệ phản hồi.",
         "en": "I agree that this phone number may be used to contact me about my feedback.",
     },
+    "contact_privacy": {
+        "vi": "Chỉ lãnh đạo UBND xã (và cán bộ được giao) xem số này, chỉ để gọi lại trả lời ý kiến của "
+        "Ông/Bà. Số được xoá sau 90 ngày; muốn xoá sớm hơn, Ông/Bà báo Bộ phận một cửa hoặc gọi "
+        "đường dây nóng.",
+        "en": "Only the commune's leaders (and the officer they assign) see this number, only to call you "
+        "back about your feedback. It is erased after 90 days; to have it erased sooner, tell the "
+        "one-stop desk or call the hotline.",
+    },
     "phone_label": {"vi": "Số điện thoại", "en": "Phone number"},
     "phone_locked": {
         "vi": "Đánh dấu ô đồng ý ở trên để nhập số điện thoại.",
@@ -87,6 +106,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "erase": {"vi": "Xoá", "en": "Delete"},
     # Thanks and faults
     "thanks": {"vi": "Xin trân trọng cảm ơn Ông/Bà!", "en": "Thank you very much!"},
+    "thanks_sub_low": {
+        "vi": "Chúng tôi xin lỗi vì chưa làm Ông/Bà hài lòng và sẽ xem xét, khắc phục.",
+        "en": "We are sorry we did not satisfy you; we will look into it and put it right.",
+    },
     "thanks_sub": {
         "vi": "Ý kiến của Ông/Bà giúp chúng tôi phục vụ nhân dân tốt hơn.",
         "en": "Your opinion helps us serve people better.",

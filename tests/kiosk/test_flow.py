@@ -9,6 +9,7 @@ import pytest
 
 from kiosk.flow import (
     STEP_COMMENT,
+    STEP_OFFER,
     STEP_QUESTION,
     STEP_STAFF,
     STEP_THANKS,
@@ -70,6 +71,7 @@ def test_steps_ask_officer_then_overall_then_details_then_comment(survey: Survey
     assert flow.steps == (
         Step(STEP_STAFF),
         Step(STEP_QUESTION, "tong_the"),
+        Step(STEP_OFFER),
         Step(STEP_QUESTION, "xin_chao"),
         Step(STEP_QUESTION, "nam_khong"),
         Step(STEP_COMMENT),
@@ -95,13 +97,16 @@ def test_one_tap_on_the_overall_question_makes_a_keepable_ballot(survey: Survey)
     assert idle_outcome(flow) == "discard"
     flow.answer("tong_the", 4)
     assert flow.is_complete and idle_outcome(flow) == "keep"
-    assert flow.current.question_id == "xin_chao"
+    assert flow.current.kind == STEP_OFFER
+    flow.send_now()  # "Gửi đánh giá": the shortest valid ballot is done
+    assert flow.finished and flow.answers == {"tong_the": 4}
 
 
 def test_a_whole_ballot_reaches_thanks_with_every_answer(survey: Survey) -> None:
     flow = BallotFlow(survey, ["xin_chao", "nam_khong"])
     flow.choose_staff("nv01")
     flow.answer("tong_the", 5)
+    flow.more()
     flow.skip()
     flow.answer("nam_khong", ["tham_nhung_lang_phi", "cua_quyen_hach_dich", "cua_quyen_hach_dich"])
     flow.set_comment("  Cán bộ nhiệt tình  ", "0912 345 678", consent=True)
@@ -120,6 +125,7 @@ def test_a_whole_ballot_reaches_thanks_with_every_answer(survey: Survey) -> None
 def test_phone_without_consent_is_never_kept(survey: Survey) -> None:
     flow = BallotFlow(survey, [], ask_staff=False)
     flow.answer("tong_the", 3)
+    flow.more()
     flow.set_comment("", "0912345678", consent=False)
     assert flow.contact is None and flow.comment is None and flow.finished
 
@@ -127,6 +133,7 @@ def test_phone_without_consent_is_never_kept(survey: Survey) -> None:
 def test_a_malformed_phone_asks_the_citizen_to_check_it(survey: Survey) -> None:
     flow = BallotFlow(survey, [], ask_staff=False)
     flow.answer("tong_the", 3)
+    flow.more()
     with pytest.raises(FlowError, match="Ông/Bà vui lòng kiểm tra lại"):
         flow.set_comment("ok", "12ab", consent=True)
     assert flow.current.kind == STEP_COMMENT and flow.comment is None
@@ -137,6 +144,7 @@ def test_a_malformed_phone_asks_the_citizen_to_check_it(survey: Survey) -> None:
 def test_comment_text_is_stored_nfc(survey: Survey) -> None:
     flow = BallotFlow(survey, [], ask_staff=False)
     flow.answer("tong_the", 3)
+    flow.more()
     decomposed = "Ho\u0302\u0300 so\u031b"  # "Hồ sơ" typed with combining marks
     flow.set_comment(decomposed, None, consent=False)
     assert flow.comment == "Hồ sơ"
@@ -180,7 +188,10 @@ def test_back_keeps_answers_and_a_new_tap_replaces_them(survey: Survey) -> None:
     flow.back()
     assert flow.current.question_id == "tong_the" and flow.answers["tong_the"] == 2
     flow.answer("tong_the", 5)
+    flow.more()
     assert flow.answers["tong_the"] == 5 and flow.current.question_id == "xin_chao"
+    flow.back()
+    assert flow.current.kind == STEP_OFFER
     flow.back()
     flow.back()
     assert flow.current.kind == STEP_STAFF and flow.staff_id == "nv01"
@@ -189,6 +200,7 @@ def test_back_keeps_answers_and_a_new_tap_replaces_them(survey: Survey) -> None:
 def test_nothing_goes_back_from_the_thanks(survey: Survey) -> None:
     flow = BallotFlow(survey, [], ask_staff=False)
     flow.answer("tong_the", 5)
+    flow.more()
     flow.set_comment(None, None, consent=False)
     with pytest.raises(FlowError):
         flow.back()

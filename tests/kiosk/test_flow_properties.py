@@ -28,6 +28,8 @@ taps = st.one_of(
     # the question on screen, so that sequences get deep into the ballot
     st.tuples(st.just("current"), st.one_of(st.integers(1, 5), st.lists(st.sampled_from(NAM_KHONG)), values)),
     st.tuples(st.just("skip"), st.none()),
+    st.tuples(st.just("send_now"), st.none()),
+    st.tuples(st.just("more"), st.none()),
     st.tuples(st.just("back"), st.none()),
     st.tuples(
         st.just("comment"),
@@ -72,6 +74,10 @@ def test_any_tap_sequence_keeps_the_ballot_consistent(
                     overall = payload
             elif kind == "skip":
                 flow.skip()
+            elif kind == "send_now":
+                flow.send_now()
+            elif kind == "more":
+                flow.more()
             elif kind == "back":
                 flow.back()
             else:

@@ -51,6 +51,8 @@ def test_a_full_ballot_through_every_screen_is_stored_as_tapped(make_kiosk: Call
     kiosk.tap("staff_nv02")
     assert (kiosk.screen, kiosk.question_id()) == ("rating", "tong_the")
     kiosk.tap("face_4")
+    assert kiosk.screen == "offer"  # "Gửi đánh giá" beside "Trả lời thêm"
+    kiosk.tap("answer_more")
     seen_checklist = False
     while kiosk.screen in ("rating", "checklist", "choice"):
         if kiosk.screen == "checklist":
@@ -98,8 +100,7 @@ def test_thanks_returns_to_welcome_by_itself(make_kiosk: Callable[..., Kiosk], m
     kiosk.tap("start")
     kiosk.tap("staff_unknown")
     kiosk.tap("face_3")
-    kiosk.tap("skip")  # comment
-    kiosk.tap("send")  # contact, no consent
+    kiosk.tap("send_now")  # "Gửi đánh giá": done in four taps
     assert kiosk.screen == "thanks"
     kiosk.wait_for(lambda: kiosk.screen == "welcome", "the welcome screen after the thanks")
     [ballot] = kiosk.ballots()
@@ -111,7 +112,7 @@ def test_back_shows_the_earlier_answer_and_a_new_tap_replaces_it(make_kiosk: Cal
     kiosk.tap("start")
     kiosk.tap("staff_nv01")
     kiosk.tap("face_2")
-    assert kiosk.question_id() != "tong_the"
+    assert kiosk.screen == "offer"
     kiosk.tap("back")
     assert kiosk.question_id() == "tong_the"
     assert kiosk.widget("face_2").selected
@@ -129,10 +130,12 @@ def test_back_shows_the_earlier_answer_and_a_new_tap_replaces_it(make_kiosk: Cal
 def test_skip_and_not_applicable_store_null(make_kiosk: Callable[..., Kiosk]) -> None:
     kiosk = make_kiosk(detail_items_per_ballot=2)
     kiosk.tap("start")
-    kiosk.tap("skip")  # "Bỏ qua" on the officer screen = "Không rõ cán bộ"
+    assert kiosk.widget("skip").disabled  # one way to say it on the officer screen: "Không rõ cán bộ"
+    kiosk.tap("staff_unknown")
     assert kiosk.question_id() == "tong_the"
     assert kiosk.widget("skip").opacity == 0  # tong_the cannot be skipped
     kiosk.tap("face_1")
+    kiosk.tap("answer_more")
     first = kiosk.question_id()
     if kiosk.screen == "rating":
         kiosk.tap("not_applicable")
@@ -287,8 +290,7 @@ def test_the_cool_down_ignores_start_right_after_a_ballot(make_kiosk: Callable[.
     kiosk.tap("start")
     kiosk.tap("staff_unknown")
     kiosk.tap("face_5")
-    kiosk.tap("skip")
-    kiosk.tap("send")
+    kiosk.tap("send_now")
     kiosk.touch(kiosk.app.sm.current_screen.ids.message)  # a tap on the thanks returns to welcome
     assert kiosk.screen == "welcome"
     kiosk.tap("start")
@@ -361,6 +363,7 @@ def test_a_vietnamese_comment_typed_on_the_on_screen_keyboard(make_kiosk: Callab
         kiosk.tap("start")
         kiosk.tap("staff_unknown")
         kiosk.tap("face_4")
+        kiosk.tap("answer_more")
         assert kiosk.screen == "comment"
         field = kiosk.app.sm.current_screen.ids.field
         kiosk.touch(field)
@@ -395,6 +398,7 @@ def test_the_next_citizen_finds_the_quick_comments_unticked(make_kiosk: Callable
         kiosk.tap("start")
         kiosk.tap("staff_unknown")
         kiosk.tap("face_5")
+        kiosk.tap("answer_more")
         assert not kiosk.widget("quick_0").selected  # the chips are reused, their ticks are not
         if expected:
             kiosk.tap("quick_0")

@@ -81,7 +81,8 @@ def test_a_double_tap_on_a_face_answers_one_question(make_kiosk: Callable[..., K
     kiosk.tap("start")
     kiosk.tap("staff_nv01")
     _taps(kiosk, _at(kiosk.widget("face_4")), 2, gap_s=0.05)
-    assert (kiosk.screen, kiosk.question_id()) == ("rating", "xin_chao")
+    # The second tap fell on the next screen ("Gửi đánh giá" / "Trả lời thêm"): ignored.
+    assert kiosk.screen == "offer"
     ballot = _open_ballot(kiosk)
     assert ballot is not None and ballot["answers"] == {"tong_the": 4}
 
@@ -93,6 +94,8 @@ def test_ten_taps_in_400_ms_on_one_face_answer_one_question(make_kiosk: Callable
     _taps(kiosk, _at(kiosk.widget("face_5")), 10, gap_s=0.04)
     ballot = _open_ballot(kiosk)
     assert ballot is not None and ballot["answers"] == {"tong_the": 5}
+    assert kiosk.screen == "offer"
+    kiosk.tap("answer_more")
     # Taps slower than the repeat delay are deliberate: each answers the question then on screen.
     _taps(kiosk, _at(kiosk.widget("face_5")), 2, gap_s=0.6)
     ballot = _open_ballot(kiosk)
@@ -106,6 +109,7 @@ def test_the_repeat_delay_is_the_administrators_choice(make_kiosk: Callable[...,
     kiosk.tap("start")
     kiosk.tap("staff_nv01")
     _taps(kiosk, _at(kiosk.widget("face_5")), 2, gap_s=1.5, after_s=2.5)  # 1.5 s < 2 s: one answer
+    assert kiosk.screen == "offer"
     ballot = _open_ballot(kiosk)
     assert ballot is not None and ballot["answers"] == {"tong_the": 5}
 
@@ -115,6 +119,7 @@ def test_a_double_tap_on_a_tick_box_or_a_chip_is_one_tick(make_kiosk: Callable[.
     kiosk.tap("start")
     kiosk.tap("staff_unknown")
     kiosk.tap("face_4")
+    kiosk.tap("answer_more")
     assert kiosk.screen == "checklist"
     rows = [w for w in kiosk.app.sm.current_screen.ids.options.children]
     row = rows[-1]
@@ -135,6 +140,7 @@ def test_a_double_tap_on_a_keypad_key_is_one_digit(make_kiosk: Callable[..., Kio
     kiosk.tap("start")
     kiosk.tap("staff_unknown")
     kiosk.tap("face_5")
+    kiosk.tap("answer_more")
     kiosk.tap("skip")
     assert kiosk.screen == "contact"
     screen = kiosk.app.sm.current_screen
@@ -168,6 +174,8 @@ def test_only_the_first_finger_counts(make_kiosk: Callable[..., Kiosk]) -> None:
     kiosk.pump(1)
     ballot = _open_ballot(kiosk)
     assert ballot is not None and ballot["answers"] == {"tong_the": 3}
+    assert kiosk.screen == "offer"
+    kiosk.tap("answer_more")
     assert kiosk.question_id() == "xin_chao"
     # While a palm rests on the glass (beside the faces), another finger's taps do nothing.
     resting = UnitTestTouch(4.0, 400.0)
@@ -197,6 +205,7 @@ def test_a_double_tap_on_a_keyboard_key_is_one_letter_and_telex_still_doubles(
         kiosk.tap("start")
         kiosk.tap("staff_unknown")
         kiosk.tap("face_4")
+        kiosk.tap("answer_more")
         field = kiosk.app.sm.current_screen.ids.field
         kiosk.touch(field)
         kiosk.pump(3)
@@ -227,6 +236,7 @@ def test_the_idle_warning_counts_down_and_continue_extends_again_and_again(
     kiosk.tap("start")
     kiosk.tap("staff_nv01")
     kiosk.tap("face_3")
+    kiosk.tap("answer_more")
     assert kiosk.question_id() == "xin_chao"
     for extension in range(12):
         warning = _idle_warning(kiosk)
@@ -257,6 +267,7 @@ def test_a_ballot_closes_as_it_stands_with_its_typed_comment_and_cannot_be_chang
         kiosk.tap("start")
         kiosk.tap("staff_nv02")
         kiosk.tap("face_3")
+        kiosk.tap("answer_more")
         field = kiosk.app.sm.current_screen.ids.field
         kiosk.touch(field)
         kiosk.pump(3)
@@ -295,6 +306,7 @@ def test_a_touch_held_while_the_screen_changes_never_acts_on_the_new_one(
     kiosk.tap("start")
     kiosk.tap("staff_nv01")
     kiosk.tap("face_3")
+    kiosk.tap("answer_more")
     kiosk.pump(1)
     kiosk.clock.advance(1.0)
     held = UnitTestTouch(*_at(kiosk.widget("face_3")))

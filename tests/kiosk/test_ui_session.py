@@ -44,6 +44,7 @@ def test_the_rating_tap_creates_the_ballot_with_the_officer_chosen_before(
     session = _session(store, survey, on_stored=lambda ballot, what: stored.append((ballot, what)))
     session.choose_staff("nv02")
     session.answer("tong_the", 4)
+    session.more()  # "Trả lời thêm"
     session.skip()  # xin_chao: null
     session.answer("nam_khong", [])
     session.set_comment("Cán bộ rất tận tình", "0912 345 678", consent=True)
@@ -59,6 +60,7 @@ def test_the_rating_tap_creates_the_ballot_with_the_officer_chosen_before(
 def test_a_phone_without_consent_is_never_stored(store: KioskStore, survey: Survey) -> None:
     session = _session(store, survey, bound_staff_id="nv03")
     session.answer("tong_the", 5)
+    session.more()
     session.skip()
     session.skip()
     session.set_comment(None, "0912345678", consent=False)
@@ -76,6 +78,7 @@ def test_a_bad_value_commits_nothing_and_keeps_the_screen(store: KioskStore, sur
 def test_a_storage_fault_leaves_the_flow_on_the_tapped_screen(store: KioskStore, survey: Survey) -> None:
     session = _session(store, survey, ask_staff=False)
     session.answer("tong_the", 3)
+    session.more()
     store.close()
     with pytest.raises(StoreUnavailable):
         session.answer("xin_chao", 5)

@@ -9,6 +9,7 @@ from kiosk.ui.screens.choice import ChoiceScreen
 from kiosk.ui.screens.comment import CommentScreen
 from kiosk.ui.screens.contact import ContactScreen
 from kiosk.ui.screens.fault import FaultScreen
+from kiosk.ui.screens.offer import OfferScreen
 from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.rating import RatingScreen
 from kiosk.ui.screens.staff import StaffScreen
@@ -22,6 +23,7 @@ SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "welcome": WelcomeScreen,
     "staff": StaffScreen,
     "rating": RatingScreen,
+    "offer": OfferScreen,
     "checklist": ChecklistScreen,
     "choice": ChoiceScreen,
     "comment": CommentScreen,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from kivy.properties import NumericProperty
 from kivy.uix.widget import Widget
 
 from kiosk.ui.screens.base import KioskScreen
@@ -13,7 +14,9 @@ __all__ = ["ThanksScreen"]
 
 
 class ThanksScreen(KioskScreen):
-    """A tap anywhere also returns to the welcome screen."""
+    """A tap anywhere also returns to the welcome screen; `rating` is the ballot's tong_the (0: none)."""
+
+    rating = NumericProperty(0)
 
     def on_touch_down(self, touch: Any) -> bool:
         # Only a touch that starts here counts: the lift of the "Gửi" tap must not skip the thanks.

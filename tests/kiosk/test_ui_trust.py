@@ -1,0 +1,66 @@
+"""Fewer taps and clearer trust: the shortest ballot, what the screens promise, the thanks after a low one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.kiosk.conftest import Kiosk
+
+
+def _tapping(kiosk: Kiosk, names: list[str]) -> int:
+    for name in names:
+        kiosk.tap(name)
+    return len(names)
+
+
+def test_the_shortest_valid_ballot_is_four_taps(make_kiosk: Callable[..., Kiosk]) -> None:
+    kiosk = make_kiosk(size=(1280, 800))
+    taps = _tapping(kiosk, ["start", "staff_nv01", "face_4", "send_now"])
+    assert (taps, kiosk.screen) == (4, "thanks")
+    [ballot] = kiosk.ballots()
+    assert ballot["status"] == "pending" and ballot["answers"] == {"tong_the": 4}
+    assert ballot["staff_id"] == "nv01"
+
+
+def test_on_a_tablet_bound_to_one_officer_three_taps(make_kiosk: Callable[..., Kiosk]) -> None:
+    bound = make_kiosk(size=(1280, 800), setup=lambda store: store.set("bound_staff_id", "nv03"))
+    taps = _tapping(bound, ["start", "face_5", "send_now"])
+    assert (taps, bound.screen) == (3, "thanks")
+    [ballot] = bound.ballots()
+    assert ballot["staff_id"] == "nv03" and ballot["answers"] == {"tong_the": 5}
+
+
+def test_the_offer_shows_the_chosen_face_and_back_changes_it(make_kiosk: Callable[..., Kiosk]) -> None:
+    kiosk = make_kiosk(size=(1280, 800))
+    _tapping(kiosk, ["start", "staff_unknown", "face_2"])
+    assert kiosk.widget("offer_rating").text == "Không hài lòng"
+    kiosk.tap("back")
+    assert kiosk.question_id() == "tong_the" and kiosk.widget("face_2").selected
+    _tapping(kiosk, ["face_4", "send_now"])
+    [ballot] = kiosk.ballots()
+    assert ballot["answers"] == {"tong_the": 4}
+
+
+def test_the_screens_say_what_the_citizen_needs_to_trust(make_kiosk: Callable[..., Kiosk]) -> None:
+    kiosk = make_kiosk(size=(1280, 800), detail_items_per_ballot=0)
+    assert "không ghi tên" in kiosk.widget("anonymous").text
+    _tapping(kiosk, ["start", "staff_unknown", "face_4", "answer_more", "skip"])
+    assert kiosk.screen == "contact"
+    privacy = kiosk.widget("contact_privacy").text
+    # Who sees the number, what for, how long it is kept, how to have it deleted.
+    for words in ("lãnh đạo", "gọi lại", "90 ngày", "xoá sớm hơn"):
+        assert words in privacy
+    assert privacy in [w.text for w in kiosk.app.sm.current_screen.walk() if hasattr(w, "text")]
+
+
+def test_no_grin_after_a_low_rating(make_kiosk: Callable[..., Kiosk]) -> None:
+    kiosk = make_kiosk(size=(1280, 800))
+    for rating, smiles in ((1, False), (5, True)):
+        _tapping(kiosk, ["start", "staff_unknown", f"face_{rating}", "send_now"])
+        assert kiosk.screen == "thanks"
+        face = kiosk.widget("thanks_face")
+        assert (face.opacity > 0 and face.width > 0) is smiles
+        sub = kiosk.widget("thanks_sub").text
+        assert ("xin lỗi" in sub) is (not smiles)
+        kiosk.touch(kiosk.app.sm.current_screen.ids.message)
+        assert kiosk.screen == "welcome"
