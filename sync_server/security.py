@@ -26,6 +26,8 @@ __all__ = [
     "FailureLimiter",
     "TokenBucket",
     "authenticate",
+    "check_password",
+    "find_user",
     "hash_password",
     "hash_token",
     "issue_access_token",
@@ -57,8 +59,22 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
+    return check_password(find_user(session, username), password)
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user of this name, or None (log-in names are compared as typed, without surrounding spaces)."""
     # PostgreSQL refuses NUL even as a parameter; no username holds one.
-    user = None if "\x00" in username else session.exec(select(User).where(User.username == username)).first()
+    if "\x00" in username:
+        return None
+    return session.exec(select(User).where(User.username == username.strip())).first()
+
+
+def check_password(user: User | None, password: str) -> User | None:
+    """`user` when it is active and `password` is its password, else None; argon2 runs either way.
+
+    Takes no session: callers run it with no database transaction open (log-in must not hold a lock
+    for the ~0.1 s argon2 takes)."""
     if user is None or not user.active:
         # Verifying against a dummy keeps the time of "no such user" equal to "wrong password".
         global _dummy_hash
