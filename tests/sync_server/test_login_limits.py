@@ -136,7 +136,7 @@ class _LockProbingHasher(PasswordHasher):
         self.db_file = db_file
         self.locked_during_verify: list[bool] = []
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002 - argon2's name
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
         probe = sqlite3.connect(self.db_file, timeout=0, isolation_level=None)
         try:
             probe.execute("BEGIN IMMEDIATE")
@@ -150,9 +150,7 @@ class _LockProbingHasher(PasswordHasher):
 
 
 @pytest.mark.parametrize("door", ["dashboard", "api"])
-def test_argon2_runs_with_no_write_lock_held(
-    api: Api, door: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_argon2_runs_with_no_write_lock_held(api: Api, door: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if not api.settings.database_url.startswith("sqlite"):
         pytest.skip("the write lock that stalls kiosk uploads is SQLite's")
     api.add_user("can_bo", "viewer", "XA01")
