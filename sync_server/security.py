@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from .models import ServerSetting, User
+from .models import User
 
 __all__ = [
     "FailureLimiter",
@@ -35,7 +34,6 @@ __all__ = [
     "make_token",
     "normalise_code",
     "read_access_token",
-    "server_secret",
     "verify_password",
 ]
 
@@ -104,24 +102,6 @@ def make_enrolment_code() -> str:
 def normalise_code(code: str) -> str:
     """Codes are compared without case, spaces or dashes: `k7qx m2pd 9htr` == `K7QX-M2PD-9HTR`."""
     return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def server_secret(engine: Engine, configured: str | None) -> str:
-    """The signing key: the configured one, else a random key generated once and kept in the database."""
-    if configured:
-        return configured
-    with Session(engine) as session:
-        row = session.get(ServerSetting, "secret_key")
-        if row is not None:
-            return row.value
-        session.add(ServerSetting(key="secret_key", value=secrets.token_urlsafe(48)))
-        try:
-            session.commit()
-        except Exception:
-            session.rollback()  # another worker created it first
-        row = session.get(ServerSetting, "secret_key")
-        assert row is not None
-        return row.value
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
