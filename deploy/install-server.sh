@@ -53,7 +53,10 @@ if [ ! -f "$ENV_FILE" ]; then
 # SURVEY_DATABASE_URL=postgresql+psycopg://survey:MAT-KHAU@127.0.0.1:5432/survey
 SURVEY_DATABASE_URL=sqlite:////var/lib/survey-server/server.db
 SURVEY_DATA_DIR=/var/lib/survey-server/data
-SURVEY_SECRET_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
+# The address browsers use; https makes the dashboard's cookies Secure:
+# SURVEY_PUBLIC_URL=https://survey.xa.local
+# The signing key is kept in SURVEY_DATA_DIR/secret.key (0600, made by `survey-server init`);
+# `survey-server key rotate` replaces it. SURVEY_SECRET_KEY=… here would set it instead.
 ENV
   )
 fi

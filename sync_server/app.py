@@ -75,8 +75,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.login_limiter = FailureLimiter(settings.login_max_failures, settings.login_window_s)
-    app.state.login_ip_limiter = FailureLimiter(settings.login_max_failures * 4, settings.login_window_s)
     app.state.enrol_limiter = FailureLimiter(settings.enrol_max_failures, settings.login_window_s)
     app.state.upload_limiter = TokenBucket(settings.upload_burst, settings.upload_per_s)
     install_error_handlers(app)

@@ -47,11 +47,13 @@ staff_app = typer.Typer(help="Officers of a unit.", no_args_is_help=True)
 user_app = typer.Typer(help="Dashboard and API accounts.", no_args_is_help=True)
 device_app = typer.Typer(help="Kiosks and tablets.", no_args_is_help=True)
 surveys_app = typer.Typer(help="Survey definitions.", no_args_is_help=True)
+key_app = typer.Typer(help="The server's signing key (SURVEY_DATA_DIR/secret.key).", no_args_is_help=True)
 app.add_typer(unit_app, name="unit")
 app.add_typer(staff_app, name="staff")
 app.add_typer(user_app, name="user")
 app.add_typer(device_app, name="device")
 app.add_typer(surveys_app, name="surveys")
+app.add_typer(key_app, name="key")
 app.command("report")(report_command)
 app.command("demo")(demo_command)
 app.command("nightly")(nightly_command)
@@ -92,6 +94,7 @@ def init(
         session.commit()
     for line in lines:
         typer.echo(line)
+    _settle_signing_key(engine, settings)
     typer.echo(f"Database ready at revision {head_revision()}.")
 
 
@@ -169,6 +172,41 @@ def device_revoke(device_id: Annotated[str, typer.Argument(help="Device id shown
         typer.echo(f"Device {device.id} ({device.name}) revoked.")
 
 
+def _settle_signing_key(engine: Engine, settings: Settings) -> None:
+    """Move a key an older version kept in the database into the key file; make the file if missing."""
+    from sync_server.signing_key import SigningKey, SigningKeyError, adopt_database_key
+
+    moved = adopt_database_key(engine, settings)
+    if settings.secret_key:
+        if moved:
+            typer.echo("The old signing key was removed from the database (SURVEY_SECRET_KEY sets the key).")
+        return
+    try:
+        SigningKey(settings).current()
+    except (OSError, SigningKeyError) as exc:
+        _fail(f"The signing key file {settings.key_file} cannot be made ({exc}).")
+    if moved:
+        typer.echo(f"The signing key moved from the database to {settings.key_file} (mode 0600).")
+
+
+@key_app.command("rotate")
+def key_rotate() -> None:
+    """A new signing key: every API access token and dashboard session ends; device tokens stay valid."""
+    from sync_server.signing_key import SigningKeyError, rotate_key
+
+    settings = _settings()
+    engine = open_engine(settings)
+    try:
+        ended = rotate_key(engine, settings)
+    except (OSError, SigningKeyError) as exc:
+        _fail(str(exc))
+    typer.echo(f"New signing key written to {settings.key_file} (mode 0600).")
+    typer.echo(
+        f"Ended {ended} dashboard session(s) and every API access token: everyone logs in again. "
+        "Devices keep syncing (their tokens are not signed with this key)."
+    )
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -176,6 +214,14 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Server processes (they parse and check batches in parallel).", min=1, max=64)
     ] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Addresses of the reverse proxies to trust (comma-separated, e.g. 127.0.0.1): their "
+            "X-Forwarded-For and X-Forwarded-Proto give the client's address and https. Default: none.",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP server (API and dashboard)."""
     from sync_server.backup import serving_lock
@@ -187,16 +233,24 @@ def serve(
     nightly.start()
     # While serving, `survey-server restore` cannot swap the database file (workers share the lock).
     with serving_lock(settings.database_url):
-        _serve_until_stopped(settings, engine, nightly, host, port, workers)
+        _serve_until_stopped(settings, engine, nightly, host, port, workers, forwarded_allow_ips)
 
 
 def _serve_until_stopped(
-    settings: Settings, engine: Engine, nightly: NightlyScheduler, host: str, port: int, workers: int
+    settings: Settings,
+    engine: Engine,
+    nightly: NightlyScheduler,
+    host: str,
+    port: int,
+    workers: int,
+    forwarded_allow_ips: str | None,
 ) -> None:
     import uvicorn
 
     from sync_server.app import create_app
 
+    # Without trusted proxies no forwarded header is believed (uvicorn would trust 127.0.0.1 by default).
+    trust, trusted = bool(forwarded_allow_ips), forwarded_allow_ips or ""
     try:
         if workers > 1:
             # Each worker process builds its own app from the same environment.
@@ -207,11 +261,19 @@ def _serve_until_stopped(
                 port=port,
                 workers=workers,
                 log_level="info",
-                proxy_headers=False,
+                proxy_headers=trust,
+                forwarded_allow_ips=trusted,
             )
         else:
             application = create_app(settings, engine=engine)
-            uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+            uvicorn.run(
+                application,
+                host=host,
+                port=port,
+                log_level="info",
+                proxy_headers=trust,
+                forwarded_allow_ips=trusted,
+            )
     finally:
         nightly.shutdown()
 

@@ -419,6 +419,20 @@ def _count_flagged(session: Session, unit_id: int | None) -> int:
 # ---------------------------------------------------------------------------------------------- CLI
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` with mode 0600, also when the file existed with wider permissions."""
+    from sync_server.cli_support import CliError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise CliError(f"The accounts file {path} cannot be written ({exc.strerror}).") from None
+
+
 def demo_command(
     reset: Annotated[bool, typer.Option("--reset", help="Delete the demo unit and make it again.")] = False,
     host: Annotated[str, typer.Option(help="Address shown in the log-in URL.")] = "127.0.0.1",
@@ -426,6 +440,13 @@ def demo_command(
     today: Annotated[
         str | None,
         typer.Option(help="Make the demo as if today were this date (YYYY-MM-DD): figures that never move."),
+    ] = None,
+    accounts_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--accounts-file",
+            help="Also write the log-ins and passwords printed here to this file, readable by you only.",
+        ),
     ] = None,
 ) -> None:
     """Make a demo commune: officers with photos, admin and leader accounts, a kiosk, 13 months of ballots."""
@@ -464,17 +485,26 @@ def demo_command(
     password = os.environ.get("SURVEY_DEMO_PASSWORD") or None
     summary = make_demo(engine, settings, today=fixed_day, admin_password=password, leader_password=password)
     engine.dispose()
-    typer.echo(
+    printed: list[str] = []
+
+    def say(line: str) -> None:
+        typer.echo(line)
+        printed.append(line)
+
+    say(
         f"Demo ready: {summary.unit_name} ({summary.unit_code}) with {summary.officers} officers and "
         f"{summary.ballots:,} ballots from {summary.first_day:%d/%m/%Y} to {summary.last_day:%d/%m/%Y} "
         f"({summary.flagged} flagged as misuse)."
     )
-    typer.echo(f"Dashboard: {url}  (start it with `survey-server serve --host {host} --port {port}`)")
-    typer.echo(f"  administrator: {ADMIN_USER} / {summary.admin_password}")
-    typer.echo(f"  leader:        {LEADER_USER} / {summary.leader_password}  (sees {summary.unit_code})")
-    typer.echo(
+    say(f"Dashboard: {url}  (start it with `survey-server serve --host {host} --port {port}`)")
+    say(f"  administrator: {ADMIN_USER} / {summary.admin_password}")
+    say(f"  leader:        {LEADER_USER} / {summary.leader_password}  (sees {summary.unit_code})")
+    say(
         f"Kiosk: survey-kiosk enrol --server http://{host}:{port} --code {summary.enrolment_code}  "
         "(one-time code, valid 24 hours)"
     )
     month = f"{summary.last_day:%Y-%m}"
-    typer.echo(f"Report: survey-server report {summary.unit_code} --period {month} --out bao-cao-{month}.pdf")
+    say(f"Report: survey-server report {summary.unit_code} --period {month} --out bao-cao-{month}.pdf")
+    if accounts_file is not None:
+        _write_private(accounts_file, "\n".join(printed) + "\n")
+        typer.echo(f"The log-ins above are kept in {accounts_file} (readable by you only, mode 0600).")

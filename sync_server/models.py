@@ -20,6 +20,7 @@ __all__ = [
     "Device",
     "EnrolmentCode",
     "ErrorBody",
+    "LoginAttempt",
     "Response",
     "ResponseConflict",
     "ResponseQuarantine",
@@ -462,6 +463,18 @@ class DashboardSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     expires: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed log-ins of one key (`user:NAME` or `ip:ADDRESS`) in the window ending at `window_end`.
+
+    Both log-in doors (the dashboard form and `POST /api/v1/auth/token`) count here (`login_limits.py`)."""
+
+    __tablename__ = "login_attempt"
+
+    key: str = Field(primary_key=True, max_length=255)
+    failures: int = Field(default=0)
+    window_end: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
 
 
 class AlertAck(SQLModel, table=True):

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from .models import ServerSetting, User
+from .models import User
 
 __all__ = [
     "FailureLimiter",
     "TokenBucket",
     "authenticate",
+    "check_password",
+    "find_user",
     "hash_password",
     "hash_token",
     "issue_access_token",
@@ -33,7 +34,6 @@ __all__ = [
     "make_token",
     "normalise_code",
     "read_access_token",
-    "server_secret",
     "verify_password",
 ]
 
@@ -57,8 +57,22 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
+    return check_password(find_user(session, username), password)
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user of this name, or None (log-in names are compared as typed, without surrounding spaces)."""
     # PostgreSQL refuses NUL even as a parameter; no username holds one.
-    user = None if "\x00" in username else session.exec(select(User).where(User.username == username)).first()
+    if "\x00" in username:
+        return None
+    return session.exec(select(User).where(User.username == username.strip())).first()
+
+
+def check_password(user: User | None, password: str) -> User | None:
+    """`user` when it is active and `password` is its password, else None; argon2 runs either way.
+
+    Takes no session: callers run it with no database transaction open (log-in must not hold a lock
+    for the ~0.1 s argon2 takes)."""
     if user is None or not user.active:
         # Verifying against a dummy keeps the time of "no such user" equal to "wrong password".
         global _dummy_hash
@@ -88,24 +102,6 @@ def make_enrolment_code() -> str:
 def normalise_code(code: str) -> str:
     """Codes are compared without case, spaces or dashes: `k7qx m2pd 9htr` == `K7QX-M2PD-9HTR`."""
     return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def server_secret(engine: Engine, configured: str | None) -> str:
-    """The signing key: the configured one, else a random key generated once and kept in the database."""
-    if configured:
-        return configured
-    with Session(engine) as session:
-        row = session.get(ServerSetting, "secret_key")
-        if row is not None:
-            return row.value
-        session.add(ServerSetting(key="secret_key", value=secrets.token_urlsafe(48)))
-        try:
-            session.commit()
-        except Exception:
-            session.rollback()  # another worker created it first
-        row = session.get(ServerSetting, "secret_key")
-        assert row is not None
-        return row.value
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:

@@ -15,6 +15,17 @@ __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 DEFAULT_DATABASE_URL = "sqlite:///var/server/server.db"
 
 
+def _bool_env(name: str) -> bool | None:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true or false), not {raw!r}.")
+
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -38,8 +49,13 @@ class Settings:
     max_batch_bytes: int = 8 * 1024 * 1024
     enrolment_code_ttl_s: int = 24 * 3600
     access_token_ttl_s: int = 12 * 3600
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # failed log-ins per user name in the window, both doors together
+    login_ip_max_failures: int = 20  # failed log-ins per client address in the window
     login_window_s: int = 15 * 60
+    public_url: str | None = None  # how browsers reach the server, e.g. https://survey.xa.gov.vn
+    # Session cookies' Secure flag; None: on when public_url is https, else for requests that came
+    # over https (directly, or through a proxy `serve --forwarded-allow-ips` trusts).
+    cookie_secure: bool | None = None
     enrol_max_failures: int = 10
     upload_burst: int = 300
     upload_per_s: float = 5.0
@@ -60,7 +76,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Read `SURVEY_DATABASE_URL`, `SURVEY_DATA_DIR`, `SURVEY_SECRET_KEY`, `SURVEY_MIN_SAMPLE`,
-        `SURVEY_BACKUP_DIR` and `SURVEY_BACKUP_KEEP`."""
+        `SURVEY_BACKUP_DIR`, `SURVEY_BACKUP_KEEP`, `SURVEY_PUBLIC_URL` and `SURVEY_COOKIE_SECURE`."""
         surveys_dir = os.environ.get("SURVEY_SURVEYS_DIR")
         backup_dir = os.environ.get("SURVEY_BACKUP_DIR")
         return cls(
@@ -71,11 +87,27 @@ class Settings:
             surveys_dir=Path(surveys_dir) if surveys_dir else None,
             secret_key=os.environ.get("SURVEY_SECRET_KEY") or None,
             min_sample=_int_env("SURVEY_MIN_SAMPLE", 30),
+            public_url=os.environ.get("SURVEY_PUBLIC_URL") or None,
+            cookie_secure=_bool_env("SURVEY_COOKIE_SECURE"),
         )
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed: `settings.with_(min_sample=10)`."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def secure_cookies(self) -> bool | None:
+        """True or False when the cookies' Secure flag is settled; None: follow each request's scheme."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        if self.public_url and self.public_url.lower().startswith("https://"):
+            return True
+        return None
+
+    @property
+    def key_file(self) -> Path:
+        """The signing key's file when `SURVEY_SECRET_KEY` is not set (`SURVEY_DATA_DIR/secret.key`)."""
+        return self.data_dir / "secret.key"
 
     @property
     def photo_dir(self) -> Path:

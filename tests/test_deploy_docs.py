@@ -28,7 +28,6 @@ def test_the_sh_blocks_run_in_order_on_a_fresh_database(tmp_path: Path) -> None:
         PATH=f"{BIN}:{env.get('PATH', '')}",
         SURVEY_DATABASE_URL=f"sqlite:///{tmp_path / 'server.db'}",
         SURVEY_DATA_DIR=str(tmp_path / "data"),
-        SURVEY_SECRET_KEY="deploy-docs",
     )
     blocks = [body for kind, body in BLOCKS if kind == "sh"]
     assert len(blocks) >= 4
@@ -44,6 +43,7 @@ def test_the_sh_blocks_run_in_order_on_a_fresh_database(tmp_path: Path) -> None:
         assert done.returncode == 0, f"{body}\n--- stderr:\n{done.stderr}"
     assert len(list((tmp_path / "backups").glob("survey-*.db"))) == 1
     assert (tmp_path / "sao-luu-truoc-nang-cap.db").is_file()
+    assert oct((tmp_path / "data" / "secret.key").stat().st_mode & 0o777) == "0o600"
 
 
 def _console_commands() -> list[list[str]]:

@@ -13,8 +13,9 @@ from sqlmodel import Session, col
 
 from sync_server.db import read_session, write_session
 from sync_server.models import Device, User
-from sync_server.security import hash_token, read_access_token, server_secret
+from sync_server.security import hash_token, read_access_token
 from sync_server.settings import Settings
+from sync_server.signing_key import SigningKey, adopt_database_key
 
 from .errors import ApiError
 
@@ -79,13 +80,15 @@ def client_ip(request: Request) -> str:
 
 
 def secret_key(request: Request) -> str:
-    """The key that signs access tokens (configured, or generated once and kept in the database)."""
-    key: str | None = getattr(request.app.state, "secret_key", None)
-    if key is None:
-        key = request.app.state.secret_key = server_secret(
-            get_engine(request), get_settings(request).secret_key
-        )
-    return key
+    """The key that signs access tokens: `SURVEY_SECRET_KEY` or the key file (`signing_key.py`), read
+    again when `survey-server key rotate` replaced it."""
+    state = request.app.state
+    signing: SigningKey | None = getattr(state, "signing_key", None)
+    if signing is None:
+        settings = get_settings(request)
+        adopt_database_key(get_engine(request), settings)  # a key an older version kept in the database
+        signing = state.signing_key = SigningKey(settings)
+    return signing.current()
 
 
 def _unauthorized(detail: str) -> ApiError:

@@ -92,10 +92,18 @@ class Server:
         finally:
             engine.dispose()
 
-    def start(self) -> Server:
+    def start(self, *serve_args: str) -> Server:
         log = (self.root / "serve.log").open("ab")
         self.proc = subprocess.Popen(
-            [str(BIN / "survey-server"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                str(BIN / "survey-server"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *serve_args,
+            ],
             cwd=self.root,
             env=self.env,
             stdout=log,
@@ -129,6 +137,18 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
         self.proc = None
+
+    def add_user(self, username: str, password: str, role: str = "admin") -> None:
+        """A dashboard and API account, through the same admin function `survey-server user add` calls."""
+        from sync_server.admin import add_user
+
+        engine = make_engine(self.database_url)
+        try:
+            with write_session(engine) as session:
+                add_user(session, username, password, role, None)
+                session.commit()
+        finally:
+            engine.dispose()
 
     def stored(self, device_id: str | None = None) -> Counter[str]:
         """How many times each response id is stored (exactly-once means every count is 1)."""

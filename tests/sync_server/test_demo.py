@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import subprocess
 import sys
 from collections import Counter
@@ -47,7 +48,7 @@ def _demo(home: Path, *args: str, password: str | None = None) -> subprocess.Com
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     home = tmp_path_factory.mktemp("demo")
-    done = _demo(home)
+    done = _demo(home, "--accounts-file", "var/demo-accounts.txt")
     assert done.returncode == 0, done.stderr
     return home, done.stdout
 
@@ -72,6 +73,14 @@ def test_prints_where_and_how_to_log_in(demo: tuple[Path, str]) -> None:
         assert admin.role == "admin" and verify_password(admin.password_hash, _password(out, "admin"))
         assert leader.role == "leader" and leader.unit_id == unit.id
         assert verify_password(leader.password_hash, _password(out, "lanhdao"))
+
+
+def test_the_accounts_file_is_readable_by_its_owner_only(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    kept = home / "var" / "demo-accounts.txt"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert _password(out, "admin") in kept.read_text(encoding="utf-8")
+    assert "readable by you only, mode 0600" in out
 
 
 def test_a_commune_with_officers_photos_and_a_kiosk(demo: tuple[Path, str]) -> None:

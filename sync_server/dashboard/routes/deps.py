@@ -12,13 +12,12 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from sync_server.api.deps import ReadSessionDep, WriteSessionDep, get_settings
+from sync_server.api.deps import ReadSessionDep, WriteSessionDep
 from sync_server.dashboard import auth
 from sync_server.dashboard.i18n import translator
 from sync_server.dashboard.web import BASE, Page, make_templates, render, safe_back
 from sync_server.models import Response as Ballot
 from sync_server.periods import PeriodError, parse_period
-from sync_server.security import FailureLimiter
 from sync_server.settings import Settings
 
 __all__ = [
@@ -31,7 +30,6 @@ __all__ = [
     "ballot_to_act_on",
     "check_csrf",
     "cookie_secure",
-    "login_limiter",
     "page_for",
     "templates",
     "unit_ids_of_user",
@@ -58,21 +56,12 @@ class CsrfFailed(Exception):
     """A form arrived without the session's CSRF token."""
 
 
-def login_limiter(request: Request) -> FailureLimiter:
-    """The app's log-in failure limiter (shared with the API's log-in when `create_app` made one)."""
-    state = request.app.state
-    if not isinstance(getattr(state, "login_limiter", None), FailureLimiter):
-        settings = get_settings(request)
-        state.login_limiter = FailureLimiter(settings.login_max_failures, settings.login_window_s)
-    limiter: FailureLimiter = state.login_limiter
-    return limiter
-
-
 def cookie_secure(request: Request, settings: Settings) -> bool:
-    """Secure cookies over https; `SURVEY_COOKIE_SECURE` (settings.cookie_secure) forces it either way."""
-    forced = getattr(settings, "cookie_secure", None)
-    if isinstance(forced, bool):
-        return forced
+    """Secure cookies when `SURVEY_COOKIE_SECURE` says so, when the public URL is https, or when the
+    request came over https (seen through a proxy only when `serve --forwarded-allow-ips` trusts it)."""
+    settled = settings.secure_cookies
+    if settled is not None:
+        return settled
     return request.url.scheme == "https"
 
 

@@ -10,14 +10,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from sync_server.api.deps import SettingsDep
+from sync_server.api.deps import SettingsDep, client_ip, get_engine
 from sync_server.dashboard import auth
 from sync_server.dashboard.i18n import translator
 from sync_server.dashboard.web import BASE, LANG_COOKIE, Page, lang_of, render, safe_back
-from sync_server.security import authenticate
+from sync_server.db import write_session
+from sync_server.login_limits import Limits, attempt_login
 from sync_server.settings import Settings
 
-from .deps import ReadDB, WriteDB, check_csrf, cookie_secure, login_limiter, page_for, templates
+from .deps import ReadDB, WriteDB, check_csrf, cookie_secure, page_for, templates
 
 __all__ = ["router"]
 
@@ -93,7 +94,7 @@ def login_form(request: Request, db: ReadDB, settings: SettingsDep, next: str = 
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
-    db: WriteDB,
+    db: ReadDB,
     settings: SettingsDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
@@ -105,24 +106,28 @@ def login(
         return login_page(
             request, db, settings, error=t("csrf.failed"), username=username, next_url=next, status_code=403
         )
-    limiter = login_limiter(request)
-    client = request.client.host if request.client else "?"
-    key = f"dashboard:{client}:{username.strip().lower()}"
-    if limiter.retry_after(key) > 0:
-        return login_page(
-            request, db, settings, error=t("login.limited"), username=username, next_url=next, status_code=429
+    engine = get_engine(request)
+    # The API's log-in counts in the same place (login_limits); argon2 runs with no transaction open.
+    outcome = attempt_login(engine, username, password, client_ip(request), Limits.of(settings))
+    if outcome.user is None:
+        limited = outcome.retry_after > 0
+        response = login_page(
+            request,
+            db,
+            settings,
+            error=t("login.limited" if limited else "login.failed"),
+            username=username,
+            next_url=next,
+            status_code=429 if limited else 401,
         )
-    user = authenticate(db, username.strip(), password)
-    if user is None:
-        limiter.failure(key)
-        return login_page(
-            request, db, settings, error=t("login.failed"), username=username, next_url=next, status_code=401
-        )
-    limiter.success(key)
+        if limited:
+            response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
     session_ttl_s = settings.access_token_ttl_s
-    token, _ = auth.open_session(db, user, session_ttl_s)
-    response = RedirectResponse(safe_back(next), status_code=303)
-    response.set_cookie(
+    with write_session(engine) as writer:
+        token, _ = auth.open_session(writer, outcome.user, session_ttl_s)
+    done = RedirectResponse(safe_back(next), status_code=303)
+    done.set_cookie(
         auth.SESSION_COOKIE,
         token,
         max_age=session_ttl_s,
@@ -131,8 +136,8 @@ def login(
         secure=cookie_secure(request, settings),
         path=BASE,
     )
-    response.delete_cookie(auth.CSRF_COOKIE, path=BASE)
-    return response
+    done.delete_cookie(auth.CSRF_COOKIE, path=BASE)
+    return done
 
 
 @router.post("/logout")

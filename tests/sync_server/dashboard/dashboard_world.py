@@ -172,8 +172,14 @@ def _one_officer(tmp: Path) -> Path:
 
 def make_client(world: World, **settings: Any) -> TestClient:
     """An in-process HTTP client on the real app (`create_app`, which mounts the dashboard)."""
-    from sync_server.app import create_app
+    from sqlalchemy import delete
 
+    from sync_server.app import create_app
+    from sync_server.models import LoginAttempt
+
+    # Failed log-ins are counted in the database and outlive an app: each client starts with none.
+    with world.engine.begin() as conn:
+        conn.execute(delete(LoginAttempt))
     cfg = Settings(database_url=world.db_url, data_dir=world.data_dir, secret_key="test-secret", **settings)
     return TestClient(create_app(cfg, engine=world.engine), follow_redirects=False)
 
