@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("sync", help="push pending ballots and pull the configuration now")
+
+    pin = commands.add_parser("pin", help="set this kiosk's admin PIN (the glass never sets a first one)")
+    pin.add_argument("--pin", required=True, metavar="PIN", help="the new admin PIN, 4-8 digits")
     return parser
 
 
@@ -102,12 +105,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ca_bundle=args.ca_bundle,
                 )
             )
+        if args.command == "pin":
+            return _set_pin(_settings(), args.pin)
         return int(_sync_cli().sync(_settings()))
     except UserError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
         return 130
+
+
+def _set_pin(settings: KioskSettings, pin: str) -> int:
+    """`survey-kiosk pin --pin 2468`: the admin PIN, hashed in the kiosk's store."""
+    from kiosk.store import KioskStore, StoreUnavailable, hash_pin
+
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
+        raise UserError("--pin must be 4 to 8 digits.", 2)
+    try:
+        with KioskStore(settings.db_path) as store:
+            store.set("admin_pin_hash", hash_pin(pin))
+    except StoreUnavailable as exc:
+        raise UserError(f"the kiosk's data cannot be opened: {exc}.") from None
+    print(f"{PROG}: the admin PIN is set; the hidden corner of the welcome screen now asks for it.")
+    return 0
 
 
 def _settings(**overrides: Any) -> KioskSettings:

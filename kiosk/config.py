@@ -67,6 +67,9 @@ class KioskConfig:
     config_version: str
     source: str = "default"  # "server" (enrolled), "file" (--config) or "default"
     warning: str | None = None  # why a saved configuration was not used, for the admin screen
+    # The unit's kiosk PIN as a kiosk.store.hash_pin() value, when the server sends one
+    # (settings.kiosk_pin_hash); a PIN set on the device itself wins.
+    kiosk_pin_hash: str | None = None
 
     def officer(self, staff_id: str) -> Officer:
         """The officer with this id (KeyError if not on the roster)."""
@@ -106,7 +109,13 @@ def config_from_json(data: Mapping[str, Any], photos_dir: Path) -> KioskConfig:
         detail_items_per_ballot=details,
         config_version=str(data.get("config_version") or f"survey-{survey.content_hash[:12]}"),
         source="server",
+        kiosk_pin_hash=_pin_hash(settings.get("kiosk_pin_hash")),
     )
+
+
+def _pin_hash(value: Any) -> str | None:
+    """A hash_pin() value from the configuration, or None (absent or not such a hash)."""
+    return value if isinstance(value, str) and value.startswith("scrypt$") and value.count("$") == 5 else None
 
 
 def read_roster(path: Path) -> tuple[tuple[Officer, ...], dict[str, str]]:

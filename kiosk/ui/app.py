@@ -460,13 +460,18 @@ class KioskApp(App):
         """The hidden gesture: PIN first."""
         if self.session is not None:
             return  # never in the middle of a citizen's ballot
-        has_pin = bool(self._safe(lambda: self.store.get("admin_pin_hash"), None))
-        self.sm.get_screen("pin").prepare("enter" if has_pin else "new")
+        # No PIN yet: the glass never sets the first one (the first finder would own the kiosk);
+        # it comes with `survey-kiosk enrol --pin`, `survey-kiosk pin` or the unit's configuration.
+        self.sm.get_screen("pin").prepare("enter" if self._pin_hash() else "none")
         self._show("pin")
 
+    def _pin_hash(self) -> str:
+        stored = self._safe(lambda: self.store.get("admin_pin_hash"), None)
+        return stored or self.config_.kiosk_pin_hash or ""
+
     def check_pin(self, pin: str) -> bool:
-        hashed = self._safe(lambda: self.store.get("admin_pin_hash"), None)
-        return bool(hashed) and verify_pin(pin, hashed or "")
+        hashed = self._pin_hash()
+        return bool(hashed) and verify_pin(pin, hashed)
 
     def set_pin(self, pin: str) -> None:
         self._safe(lambda: self.store.set("admin_pin_hash", hash_pin(pin)), None)

@@ -121,6 +121,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "store_fault_retry": {"vi": "Thử lại", "en": "Try again"},
     # Admin
     "pin_enter": {"vi": "Nhập mã PIN quản trị", "en": "Enter the admin PIN"},
+    "pin_none": {
+        "vi": "Máy chưa có mã PIN quản trị. Cán bộ CNTT đặt mã khi cài máy: "
+        "survey-kiosk pin --pin …, hoặc survey-kiosk enrol … --pin ….",
+        "en": "This kiosk has no admin PIN yet. The IT officer sets one when installing it: "
+        "survey-kiosk pin --pin …, or survey-kiosk enrol … --pin ….",
+    },
     "pin_new": {
         "vi": "Đặt mã PIN quản trị mới (4 đến 8 chữ số)",
         "en": "Set a new admin PIN (4 to 8 digits)",

@@ -182,3 +182,18 @@ def test_run_on_a_damaged_database_is_one_sentence_and_keeps_the_file(tmp_path: 
     _one_sentence(done.stderr)
     assert "the kiosk's data cannot be opened: database damaged" in done.stderr
     assert (home / "kiosk.db").read_bytes() == damaged
+
+
+def test_the_it_officer_sets_the_admin_pin_from_the_command_line(tmp_path: Path) -> None:
+    from kiosk.store import verify_pin
+
+    home = tmp_path / "home"
+    bad = _kiosk(home, "pin", "--pin", "12")
+    assert bad.returncode == 2 and "4 to 8 digits" in bad.stderr
+    _one_sentence(bad.stderr)
+    done = _kiosk(home, "pin", "--pin", "2468")
+    assert done.returncode == 0, done.stderr
+    assert "2468" not in done.stdout + done.stderr
+    with KioskStore(home / "kiosk.db") as store:
+        hashed = store.get("admin_pin_hash") or ""
+    assert verify_pin("2468", hashed) and "2468" not in hashed

@@ -197,27 +197,56 @@ def _type_pin(kiosk: Kiosk, pin: str) -> None:
     kiosk.tap("pin_ok")
 
 
-def test_admin_needs_the_pin_which_the_first_use_sets(make_kiosk: Callable[..., Kiosk]) -> None:
+def test_no_one_at_the_glass_can_set_the_first_pin(make_kiosk: Callable[..., Kiosk]) -> None:
     kiosk = make_kiosk()
     _open_admin(kiosk)
-    assert kiosk.screen == "pin" and kiosk.app.sm.current_screen.mode == "new"
-    _type_pin(kiosk, "2468")
-    assert kiosk.app.sm.current_screen.mode == "confirm"
-    _type_pin(kiosk, "2468")
-    assert kiosk.screen == "admin"
-    stored = kiosk.store.get("admin_pin_hash") or ""
-    assert stored and "2468" not in stored
-    assert "Đang chờ gửi: 0" in kiosk.widget("admin_status").text
-    kiosk.app.sm.current_screen.ids.code.text = ""
-    kiosk.tap("admin_back")
+    screen = kiosk.app.sm.current_screen
+    # No PIN yet: the five-tap corner only says how the IT officer sets one; nothing opens.
+    assert kiosk.screen == "pin" and screen.mode == "none"
+    assert "survey-kiosk pin" in kiosk.widget("pin_title").text
+    assert kiosk.widget("pin_ok").disabled
+    for digit in "2468":
+        kiosk.tap(f"key_{digit}")
+    assert screen.digits == "" and kiosk.store.get("admin_pin_hash") is None
+    kiosk.tap("pin_cancel")
     assert kiosk.screen == "welcome"
 
+
+def test_the_admin_pin_set_by_the_it_officer_opens_the_settings_and_can_be_changed(
+    make_kiosk: Callable[..., Kiosk],
+) -> None:
+    kiosk = make_kiosk(setup=lambda store: store.set("admin_pin_hash", _hash("2468")))
     _open_admin(kiosk)
     assert kiosk.app.sm.current_screen.mode == "enter"
     _type_pin(kiosk, "1111")
     assert kiosk.screen == "pin"
     assert kiosk.widget("pin_error").text == "Mã PIN không đúng."
     _type_pin(kiosk, "2468")
+    assert kiosk.screen == "admin"
+    assert "Đang chờ gửi: 0" in kiosk.widget("admin_status").text
+    kiosk.tap("admin_change_pin")
+    _type_pin(kiosk, "1357")
+    _type_pin(kiosk, "1357")
+    assert kiosk.screen == "admin"
+    stored = kiosk.store.get("admin_pin_hash") or ""
+    assert stored and "1357" not in stored
+    kiosk.app.sm.current_screen.ids.code.text = ""
+    kiosk.tap("admin_back")
+    _open_admin(kiosk)
+    _type_pin(kiosk, "1357")
+    assert kiosk.screen == "admin"
+
+
+def test_the_units_kiosk_pin_from_the_configuration_opens_the_settings(
+    make_kiosk: Callable[..., Kiosk],
+) -> None:
+    from dataclasses import replace as with_values
+
+    kiosk = make_kiosk()
+    kiosk.app.config_ = with_values(kiosk.app.config_, kiosk_pin_hash=_hash("8642"))
+    _open_admin(kiosk)
+    assert kiosk.app.sm.current_screen.mode == "enter"
+    _type_pin(kiosk, "8642")
     assert kiosk.screen == "admin"
 
 

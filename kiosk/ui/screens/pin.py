@@ -19,7 +19,7 @@ _LOCK_S = 60.0
 
 
 class PinScreen(KioskScreen):
-    """Modes: "enter" (check), "new" (first use or change), "confirm" (the new PIN again)."""
+    """Modes: "enter" (check), "new" (a change, after "enter"), "confirm" (the new PIN again), "none" (no PIN yet)."""
 
     mode = StringProperty("enter")
     digits = StringProperty("")
@@ -39,7 +39,8 @@ class PinScreen(KioskScreen):
         self._first = ""
 
     def title(self, mode: str, lang: str) -> str:
-        return tr({"enter": "pin_enter", "new": "pin_new", "confirm": "pin_confirm"}[mode], lang)
+        names = {"enter": "pin_enter", "new": "pin_new", "confirm": "pin_confirm", "none": "pin_none"}
+        return tr(names[mode], lang)
 
     def key(self, key: str) -> None:
         self.error = ""
@@ -50,6 +51,8 @@ class PinScreen(KioskScreen):
 
     def ok(self) -> None:
         lang = self.kiosk.lang
+        if self.mode == "none":
+            return
         now = time.monotonic()
         if self.mode == "enter":
             if now < self._locked_until:
