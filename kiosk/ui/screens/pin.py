@@ -19,7 +19,7 @@ _LOCK_S = 60.0
 
 
 class PinScreen(KioskScreen):
-    """Modes: "enter" (check), "new" (a change, after "enter"), "confirm" (the new PIN again), "none" (no PIN yet)."""
+    """Modes: "enter" (check), "new" (a change), "confirm" (the new PIN again), "none" (no PIN yet)."""
 
     mode = StringProperty("enter")
     digits = StringProperty("")
