@@ -42,6 +42,8 @@ class KioskSettings:
     settle_s: float = 0.3
     repeat_delay_s: float = 0.5
     key_repeat_s: float = 0.2
+    # The screen's diagonal in inches: touch targets are sized in millimetres on it.
+    screen_diagonal_in: float = 10.1
     # A roster (JSON/CSV) or a protocol config body used until the device is enrolled.
     config_file: Path | None = None
     # Print "stored <ballot_id> <what>" on stdout after every durable commit (tests, soak runs).
@@ -67,6 +69,8 @@ class KioskSettings:
         for name in ("settle_s", "key_repeat_s"):
             if not 0 <= getattr(self, name) <= 5:
                 raise SettingsError(f"{name} must be from 0 to 5 seconds, not {getattr(self, name)!r}.")
+        if not 3 <= self.screen_diagonal_in <= 100:
+            raise SettingsError(f"screen_diagonal_in must be from 3 to 100, not {self.screen_diagonal_in!r}.")
         if not 0 <= self.repeat_delay_s <= 2:
             raise SettingsError(f"repeat_delay_s must be from 0 to 2 seconds, not {self.repeat_delay_s!r}.")
         if self.max_db_mb is not None and not self.max_db_mb > 0:
@@ -94,6 +98,7 @@ class KioskSettings:
             "settle_s": float,
             "repeat_delay_s": float,
             "key_repeat_s": float,
+            "screen_diagonal_in": float,
             "config_file": Path,
             "trace_taps": _flag,
             "max_db_mb": float,

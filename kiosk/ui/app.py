@@ -289,7 +289,7 @@ class KioskApp(App):
 
     def _resize(self, _window: Any, size: tuple[int, int]) -> None:
         was_portrait = self.sz.portrait
-        self.sz = sizes(size[0], size[1], large=self.large_text)
+        self.sz = sizes(size[0], size[1], large=self.large_text, diagonal_in=self.settings.screen_diagonal_in)
         if was_portrait != self.sz.portrait and hasattr(self, "sm"):
             self.sm.get_screen("rating").relayout(self.sz.portrait)
             self.sm.get_screen("checklist").arrange(self.sz.portrait)
@@ -320,7 +320,9 @@ class KioskApp(App):
 
         self.large_text = not self.large_text
         self.pal = HIGH_CONTRAST if self.large_text else CALM
-        self.sz = sizes(Window.width, Window.height, large=self.large_text)
+        self.sz = sizes(
+            Window.width, Window.height, large=self.large_text, diagonal_in=self.settings.screen_diagonal_in
+        )
         Window.clearcolor = self.pal.bg
         self._refresh_view()
 

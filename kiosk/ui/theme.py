@@ -6,6 +6,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -91,7 +92,8 @@ CALM = Palette(
     on_primary=hex_rgba("#FFFFFF"),
     text=hex_rgba("#1B2A41"),
     muted=hex_rgba("#4E5D6C"),
-    border=hex_rgba("#C9D3D6"),
+    # Control borders at 3.4:1 against the page (WCAG 1.4.11 asks 3:1; the earlier #C9D3D6 was 1.4:1).
+    border=hex_rgba("#76858F"),
     header=hex_rgba("#1B2A41"),
     on_header=hex_rgba("#FFFFFF"),
     danger=hex_rgba("#9B2C2C"),
@@ -135,10 +137,21 @@ class Sizes:
     radius: float
     portrait: bool
     narrow: bool  # short of room for five faces in one row
+    mm: float = 3.0  # pixels per millimetre on the declared screen
+    key_h: float = 80.0  # height of a keypad key (PIN, phone number)
 
 
-def sizes(width: float, height: float, *, large: bool) -> Sizes:
-    """Sizes for a window of `width`×`height` px; `large` is the larger-text mode."""
+def sizes(width: float, height: float, *, large: bool, diagonal_in: float = 10.1) -> Sizes:
+    """Sizes for a window of `width`×`height` px; `large` is the larger-text mode.
+
+    `diagonal_in` is the declared screen's diagonal: targets have a floor in millimetres on it —
+    answers ≥ 15 mm (check rows are 0.8 of a button), navigation and keypad keys ≥ 12 mm.
+
+    >>> s = sizes(1024, 600, large=False, diagonal_in=7)
+    >>> round(s.button_h * 0.8 / s.mm, 1) >= 15, round(s.nav_h / s.mm, 1) >= 12
+    (True, True)
+    """
+    mm = math.hypot(width, height) / (max(diagonal_in, 3.0) * 25.4)
     short = max(min(width, height), 300.0)
     u = short / 800.0
     t = 1.22 if large else 1.0
@@ -156,12 +169,14 @@ def sizes(width: float, height: float, *, large: bool) -> Sizes:
         body=28 * u * t,
         button=32 * u * t,
         small=22 * u * t,
-        button_h=96 * u * (1.1 if large else 1.0),
-        nav_h=84 * u,
+        button_h=max(96 * u * (1.1 if large else 1.0), 19 * mm),
+        nav_h=max(84 * u, 12.5 * mm),
         face=face,
         radius=18 * u,
         portrait=portrait,
         narrow=narrow,
+        mm=mm,
+        key_h=max(80 * u, 12.5 * mm),
     )
 
 
