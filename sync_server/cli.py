@@ -48,12 +48,14 @@ user_app = typer.Typer(help="Dashboard and API accounts.", no_args_is_help=True)
 device_app = typer.Typer(help="Kiosks and tablets.", no_args_is_help=True)
 surveys_app = typer.Typer(help="Survey definitions.", no_args_is_help=True)
 key_app = typer.Typer(help="The server's signing key (SURVEY_DATA_DIR/secret.key).", no_args_is_help=True)
+contact_app = typer.Typer(help="Citizens' consented phone numbers.", no_args_is_help=True)
 app.add_typer(unit_app, name="unit")
 app.add_typer(staff_app, name="staff")
 app.add_typer(user_app, name="user")
 app.add_typer(device_app, name="device")
 app.add_typer(surveys_app, name="surveys")
 app.add_typer(key_app, name="key")
+app.add_typer(contact_app, name="contact")
 app.command("report")(report_command)
 app.command("demo")(demo_command)
 app.command("nightly")(nightly_command)
@@ -95,7 +97,22 @@ def init(
     for line in lines:
         typer.echo(line)
     _settle_signing_key(engine, settings)
+    typer.echo(_erase_expired(engine, settings))
     typer.echo(f"Database ready at revision {head_revision()}.")
+
+
+def _erase_expired(engine: Engine, settings: Settings) -> str:
+    """The retention step of the nightly job, also at `init` (an upgrade, a restored old backup)."""
+    from sync_server.contacts import erase_expired_contacts, scrub_sqlite
+
+    days = settings.contact_retention_days
+    with write_session(engine) as session:
+        erased = erase_expired_contacts(session, utcnow(), days)
+        session.commit()
+    scrub_sqlite(engine)
+    return (
+        f"Phone numbers older than {days} days erased: {erased.ballots} ballots, {erased.audit} audit copies."
+    )
 
 
 @unit_app.command("add")
@@ -409,6 +426,29 @@ def surveys_check(files: Annotated[list[Path], typer.Argument(help="Survey .toml
     code = check_files(files)
     if code:
         raise typer.Exit(code)
+
+
+@contact_app.command("erase")
+def contact_erase(
+    unit: Annotated[str, typer.Argument(help="Unit code (its sub-units are included).")],
+    phone: Annotated[
+        str, typer.Option("--phone", help="The number, as the citizen gives it; - reads it from stdin.")
+    ],
+) -> None:
+    """Erase a citizen's phone number from every ballot of the unit, at their request."""
+    from sync_server.contacts import ContactError, erase_phone, scrub_sqlite
+
+    if phone == "-":
+        phone = sys.stdin.readline().strip()
+    engine = open_engine(_settings())
+    try:
+        with write_session(engine) as session:
+            erased = erase_phone(session, unit, phone)
+            session.commit()
+    except ContactError as exc:
+        _fail(str(exc))
+    scrub_sqlite(engine)
+    typer.echo(f"Unit {unit}: {erased.summary()}")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The server's nightly job: device gap and clock reports, expiry of enrolment codes, and extra hooks.
+"""The server's nightly job: gap and clock reports, expiry of enrolment codes and of phone numbers, hooks.
 
 The only APScheduler import on the server. Several server processes may share one PostgreSQL
 database; a PostgreSQL advisory lock makes exactly one of them run the job each night::
@@ -43,6 +43,7 @@ __all__ = [
     "gap_report",
     "last_report",
     "nightly_command",
+    "nightly_contacts",
     "nightly_lock",
     "register_nightly_hook",
     "run_nightly",
@@ -235,6 +236,17 @@ def nightly_backup(session: Session, context: NightlyContext) -> str:
     return report.summary()
 
 
+def nightly_contacts(session: Session, context: NightlyContext) -> dict[str, int]:
+    """Erase consented phone numbers older than `SURVEY_CONTACT_RETENTION_DAYS` (before the backup)."""
+    from sync_server.contacts import erase_expired_contacts, scrub_sqlite
+
+    days = context.settings.contact_retention_days
+    erased = erase_expired_contacts(session, context.now, days)
+    session.commit()
+    scrub_sqlite(session.get_bind().engine)
+    return {"days": days, "ballots": erased.ballots, "audit": erased.audit}
+
+
 def run_nightly(engine: Engine, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any] | None:
     """Run every nightly step once and save the report; None when another process is running it.
 
@@ -254,6 +266,7 @@ def run_nightly(engine: Engine, settings: Settings, now: dt.datetime | None = No
             ("expired_codes", lambda s, c: expire_enrolment_codes(s, c.now)),
             ("gaps", lambda s, c: gap_report(s)),
             ("clock", lambda s, c: clock_report(s, c.now)),
+            ("contacts", nightly_contacts),  # before the backup, which must not keep old numbers
             *([("backup", nightly_backup)] if settings.backup_dir else []),
             *NIGHTLY_HOOKS,
         ]
@@ -373,6 +386,12 @@ def nightly_command() -> None:
         typer.echo(
             f"  {item['unit']} {item['device_name'] or item['device_id']}: offset {shown},"
             f" {item['clock_suspect_ballots']} clock-suspect ballots"
+        )
+    contacts = report.get("contacts") or {}
+    if contacts:
+        typer.echo(
+            f"Phone numbers older than {contacts['days']} days erased: {contacts['ballots']} ballots,"
+            f" {contacts['audit']} audit copies"
         )
     if report.get("backup"):
         typer.echo(str(report["backup"]))

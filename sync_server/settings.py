@@ -64,6 +64,8 @@ class Settings:
     clock_future_s: int = 24 * 3600
     backup_dir: Path | None = None  # the nightly job writes a dated backup here when set
     backup_keep: str = "7d,4w,12m"
+    # Consented phone numbers are erased this many days after their ballot was received.
+    contact_retention_days: int = 90
     device_settings: dict[str, object] = field(
         default_factory=lambda: {
             "idle_timeout_s": 45,
@@ -76,12 +78,17 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Read `SURVEY_DATABASE_URL`, `SURVEY_DATA_DIR`, `SURVEY_SECRET_KEY`, `SURVEY_MIN_SAMPLE`,
-        `SURVEY_BACKUP_DIR`, `SURVEY_BACKUP_KEEP`, `SURVEY_PUBLIC_URL` and `SURVEY_COOKIE_SECURE`."""
+        `SURVEY_BACKUP_DIR`, `SURVEY_BACKUP_KEEP`, `SURVEY_PUBLIC_URL`, `SURVEY_COOKIE_SECURE` and
+        `SURVEY_CONTACT_RETENTION_DAYS`."""
+        retention = _int_env("SURVEY_CONTACT_RETENTION_DAYS", 90)
+        if not 1 <= retention <= 3650:
+            raise ValueError(f"SURVEY_CONTACT_RETENTION_DAYS must be 1 to 3650 days, not {retention}.")
         surveys_dir = os.environ.get("SURVEY_SURVEYS_DIR")
         backup_dir = os.environ.get("SURVEY_BACKUP_DIR")
         return cls(
             backup_dir=Path(backup_dir) if backup_dir else None,
             backup_keep=os.environ.get("SURVEY_BACKUP_KEEP") or "7d,4w,12m",
+            contact_retention_days=retention,
             database_url=os.environ.get("SURVEY_DATABASE_URL") or DEFAULT_DATABASE_URL,
             data_dir=Path(os.environ.get("SURVEY_DATA_DIR") or "var/server"),
             surveys_dir=Path(surveys_dir) if surveys_dir else None,

@@ -49,7 +49,8 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database `survey_test_<random>` for this run, migrated; dropped afterwards."""
+    """A fresh database `survey_test_<random>` (prefix: `SURVEY_TEST_PG_PREFIX`) for this run, migrated;
+    dropped afterwards."""
     import secrets
 
     from sqlalchemy import create_engine
@@ -59,7 +60,8 @@ def _pg_database() -> Iterator[str]:
     from sync_server.migrations import upgrade
 
     admin_url = make_url(_pg_admin_url())
-    name = f"survey_test_{secrets.token_hex(6)}"
+    # SURVEY_TEST_PG_PREFIX keeps the databases of several checkouts sharing one server apart.
+    name = f"{os.environ.get('SURVEY_TEST_PG_PREFIX') or 'survey_test_'}{secrets.token_hex(6)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")

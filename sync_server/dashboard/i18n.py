@@ -151,6 +151,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "comments.mark_unhandled": ("Đánh dấu chưa xử lý", "Mark as not handled"),
     "comments.none": ("Không có góp ý trong kỳ này.", "No comments in this period."),
     "comments.rating": ("Đánh giá", "Rating"),
+    "comments.erase_phone": ("Xoá số theo yêu cầu", "Erase on request"),
+    "comments.erase_phone_help": (
+        "Người dân yêu cầu xoá: số này bị xoá khỏi mọi phiếu của đơn vị; phiếu và góp ý vẫn giữ.",
+        "The citizen asked: this number is erased from every ballot of the unit; ballots and comments stay.",
+    ),
+    "comments.erase_phone_do": ("Xoá số điện thoại này", "Erase this phone number"),
     "devices.title": ("Thiết bị", "Devices"),
     "devices.name": ("Tên thiết bị", "Device"),
     "devices.last_seen": ("Lần kết nối cuối", "Last seen"),

@@ -1,4 +1,5 @@
-"""The comments tab: citizens' comments of the period, and marking one handled ("đã xử lý")."""
+"""The comments tab: citizens' comments of the period, marking one handled ("đã xử lý"), and, for an
+administrator, erasing a citizen's phone number from every ballot of the unit at their request."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from sync_server.contacts import erase_phone, scrub_sqlite
 from sync_server.dashboard.views import officer_label, rating_label, staff_names, survey_of, unit_ids
 from sync_server.dashboard.web import BASE, render, safe_back
-from sync_server.models import CommentState
+from sync_server.models import CommentState, Unit
+from sync_server.models import Response as Ballot
 from sync_server.queries import comment_ballots
 
 from .alerts import LIST_LIMIT
-from .deps import ReadDB, WriteDB, ballot_to_act_on, page_for, templates
+from .deps import Forbidden, ReadDB, WriteDB, ballot_to_act_on, page_for, templates
 
 __all__ = ["router"]
 
@@ -76,4 +79,30 @@ def mark_comment(
     )
     db.add(state)
     db.commit()
+    return RedirectResponse(safe_back(back, BASE + "/comments"), status_code=303)
+
+
+@router.post("/comments/{response_id}/erase-phone")
+def erase_comment_phone(
+    request: Request,
+    db: WriteDB,
+    response_id: str,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The citizen asked: their number goes from every ballot of the ballot's unit (an admin's action)."""
+    page, refused = ballot_to_act_on(
+        request, db, response_id, csrf_token, "comments", lambda b: bool(b.contact_phone)
+    )
+    if refused is not None:
+        return refused
+    if not page.access.can_manage:
+        raise Forbidden()
+    ballot = db.get(Ballot, response_id)
+    assert ballot is not None and ballot.contact_phone is not None
+    unit = db.get(Unit, ballot.unit_id)
+    assert unit is not None
+    erase_phone(db, unit.code, ballot.contact_phone)
+    db.commit()
+    scrub_sqlite(db.get_bind().engine)
     return RedirectResponse(safe_back(back, BASE + "/comments"), status_code=303)
