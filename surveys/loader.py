@@ -18,7 +18,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -26,6 +26,7 @@ from typing import Any, Literal, cast
 __all__ = [
     "OVERALL_ID",
     "QUESTION_TYPES",
+    "AskWhen",
     "Group",
     "Option",
     "Question",
@@ -56,7 +57,8 @@ _SURVEY_KEYS = ("id", "version", "title", "groups", "questions", "scale")
 _FILE_KEYS = (*_SURVEY_KEYS, "meta")
 _META_KEYS = ("description", "editing", "source", "changes")
 _GROUP_KEYS = ("id", "title", "friendly", "sipas")
-_QUESTION_KEYS = ("id", "type", "required", "groups", "text", "options")
+_QUESTION_KEYS = ("id", "type", "required", "groups", "text", "options", "ask_when")
+_ASK_WHEN_KEYS = ("question", "values")
 _OPTION_KEYS = ("id", "text")
 _SCALE_KEYS = ("rating5",)
 
@@ -122,8 +124,31 @@ class Option:
 
 
 @dataclass(frozen=True)
+class AskWhen:
+    """A follow-up's condition (survey-format.md): asked right after `question` when its answer is one of
+    `values` (for a checklist: when any of these options is ticked).
+
+    >>> AskWhen("tong_the", (1, 2)).fits(2), AskWhen("tong_the", (1, 2)).fits(3)
+    (True, False)
+    """
+
+    question: str
+    values: tuple[int | str, ...]
+
+    def fits(self, answer: Any) -> bool:
+        """True when this answer to `question` calls for the follow-up."""
+        if isinstance(answer, list | tuple):
+            return any(value in self.values for value in answer)
+        return answer is not None and not isinstance(answer, bool) and answer in self.values
+
+    def to_json(self) -> dict[str, Any]:
+        return {"question": self.question, "values": list(self.values)}
+
+
+@dataclass(frozen=True)
 class Question:
-    """One question; `options` is empty unless the type is `checklist` or `choice`."""
+    """One question; `options` is empty unless the type is `checklist` or `choice`; `ask_when` is set
+    on a follow-up, which is never among the rotated items."""
 
     id: str
     type: QuestionType
@@ -131,6 +156,7 @@ class Question:
     groups: tuple[str, ...] = ()
     options: tuple[Option, ...] = ()
     required: bool = False
+    ask_when: AskWhen | None = None
 
     def option(self, option_id: str) -> Option:
         """The option with this id (KeyError if unknown)."""
@@ -149,6 +175,8 @@ class Question:
         }
         if self.type in ("checklist", "choice"):
             out["options"] = [option.to_json() for option in self.options]
+        if self.ask_when is not None:
+            out["ask_when"] = self.ask_when.to_json()
         return out
 
 
@@ -194,8 +222,20 @@ class Survey:
 
     @property
     def detail_questions(self) -> tuple[Question, ...]:
-        """Every question but `tong_the`, in file order."""
-        return tuple(q for q in self.questions if q.id != OVERALL_ID)
+        """The rotated items: every question but `tong_the` and the follow-ups, in file order."""
+        return tuple(q for q in self.questions if q.id != OVERALL_ID and q.ask_when is None)
+
+    def followups(self, question_id: str, answer: Any) -> tuple[Question, ...]:
+        """The follow-ups that this answer to `question_id` calls for, in file order.
+
+        >>> [q.id for q in survey.followups("tong_the", 2)], survey.followups("tong_the", 4)
+        (['ly_do_chua_hai_long'], ())
+        """
+        return tuple(
+            q
+            for q in self.questions
+            if q.ask_when is not None and q.ask_when.question == question_id and q.ask_when.fits(answer)
+        )
 
     def scale_label(self, value: int) -> Text:
         """The label of a rating5 value 1..5 (KeyError otherwise)."""
@@ -235,7 +275,7 @@ def load_survey(path: str | Path) -> Survey:
     """Read and validate a TOML survey file.
 
     >>> load_survey("surveys/chinh_quyen_than_thien.toml").version
-    '2024.1'
+    '2026.1'
     """
     file = str(path)
     try:
@@ -627,11 +667,19 @@ def _build_questions(check: _Checker, data: Mapping[str, Any], group_ids: set[st
     questions: list[Question] = []
     seen: dict[str, Path_] = {}
     items = _items(check, data, "questions", required=True)
+    all_ids = {
+        item.get("id") for _, item in items if isinstance(item, Mapping) and isinstance(item.get("id"), str)
+    }
     for position, (path, item) in enumerate(items, start=1):
         entry, ident, who = _entry_id(check, item, path, "question", position, "xin_chao", seen)
         if entry is None:
             continue
         question = _build_question(check, entry, path, ident, who, group_ids, position)
+        if question is not None and "ask_when" in entry:
+            ask_when = _ask_when(
+                check, entry["ask_when"], (*path, "ask_when"), ident, who, questions, all_ids
+            )
+            question = replace(question, ask_when=ask_when) if ask_when is not None else None
         if question is not None:
             questions.append(question)
     if "questions" in data and isinstance(data["questions"], list | tuple) and OVERALL_ID not in seen:
@@ -696,6 +744,63 @@ def _build_question(
     return Question(
         id=ident, type=cast(QuestionType, qtype), text=text, groups=groups, options=options, required=required
     )
+
+
+def _ask_when(
+    check: _Checker,
+    raw: object,
+    path: Path_,
+    ident: str | None,
+    who: str,
+    earlier: Sequence[Question],
+    all_ids: set[Any],
+) -> AskWhen | None:
+    """A follow-up's condition: the question it follows comes earlier, the values fit that question."""
+    example = 'ask_when = { question = "tong_the", values = [1, 2] }'
+    if not isinstance(raw, Mapping):
+        check.add(path, ident, f"{who}ask_when must be a table like {example}, not {_kind(raw)}")
+        return None
+    check.keys(raw, _ASK_WHEN_KEYS, path, ident, who)
+    if ident == OVERALL_ID:
+        check.add(path, ident, f"{who}cannot be a follow-up (it is asked first on every ballot)")
+        return None
+    target, values = raw.get("question"), raw.get("values")
+    if not isinstance(target, str):
+        check.add(path, ident, f"{who}ask_when needs 'question', the id of an earlier question ({example})")
+        return None
+    target = _nfc(target)
+    followed = next((q for q in earlier if q.id == target), None)
+    if followed is None:
+        where = "comes later" if target in all_ids else "does not exist"
+        check.add(
+            (*path, "question"),
+            ident,
+            f"{who}ask_when names question '{_show(target)}', which {where}: it must be an earlier question",
+        )
+        return None
+    if not isinstance(values, list | tuple) or not values:
+        check.add(path, ident, f"{who}ask_when needs 'values', a non-empty list ({example})")
+        return None
+    out: list[int | str] = []
+    for value in values:
+        if followed.type == "rating5":
+            fits = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
+            kind = "ratings 1 to 5"
+        elif followed.type in ("checklist", "choice"):
+            fits = isinstance(value, str) and any(o.id == value for o in followed.options)
+            kind = f"option ids of '{followed.id}'"
+        else:
+            check.add(
+                (*path, "question"), ident, f"{who}a follow-up cannot follow a {followed.type} question"
+            )
+            return None
+        if not fits:
+            shown = f"'{_show(value)}'" if isinstance(value, str) else _show(str(value))
+            check.add((*path, "values"), ident, f"{who}ask_when value {shown} does not fit: use {kind}")
+            return None
+        if value not in out:
+            out.append(value)
+    return AskWhen(followed.id, tuple(out))
 
 
 def _question_groups(

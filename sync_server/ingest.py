@@ -62,6 +62,8 @@ OVERALL_QUESTION = "tong_the"
 ANSWERED = "__answered__"
 EMPTY = "__empty__"
 VIOLATION_QUESTION = "nam_khong"
+# A low score's reason about money is the "5 không" violation it names (survey-format.md, follow-ups).
+MONEY_REASONS = (("ly_do_chua_hai_long", "doi_tien_qua"),)
 EARLIEST_CLOCK = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 MAX_COMMENT = 1000
 MAX_TEXT_ANSWER = 1000
@@ -348,7 +350,12 @@ def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
     alerts = []
     if answers.get(OVERALL_QUESTION) == 1:
         alerts.append(ALERT_NEGATIVE)
-    if rules.types.get(VIOLATION_QUESTION) == "checklist" and answers.get(VIOLATION_QUESTION):
+    violation = rules.types.get(VIOLATION_QUESTION) == "checklist" and bool(answers.get(VIOLATION_QUESTION))
+    money = any(
+        rules.types.get(qid) == "checklist" and option in (answers.get(qid) or ())
+        for qid, option in MONEY_REASONS
+    )
+    if violation or money:
         alerts.append(ALERT_VIOLATION)
     return {
         "id": rid,

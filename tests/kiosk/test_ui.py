@@ -111,11 +111,11 @@ def test_back_shows_the_earlier_answer_and_a_new_tap_replaces_it(make_kiosk: Cal
     kiosk = make_kiosk(detail_items_per_ballot=2)
     kiosk.tap("start")
     kiosk.tap("staff_nv01")
-    kiosk.tap("face_2")
+    kiosk.tap("face_3")
     assert kiosk.screen == "offer"
     kiosk.tap("back")
     assert kiosk.question_id() == "tong_the"
-    assert kiosk.widget("face_2").selected
+    assert kiosk.widget("face_3").selected
     kiosk.tap("face_5")
     kiosk.tap("back")
     kiosk.tap("back")
@@ -134,7 +134,7 @@ def test_skip_and_not_applicable_store_null(make_kiosk: Callable[..., Kiosk]) ->
     kiosk.tap("staff_unknown")
     assert kiosk.question_id() == "tong_the"
     assert kiosk.widget("skip").opacity == 0  # tong_the cannot be skipped
-    kiosk.tap("face_1")
+    kiosk.tap("face_3")
     kiosk.tap("answer_more")
     first = kiosk.question_id()
     if kiosk.screen == "rating":
@@ -145,7 +145,7 @@ def test_skip_and_not_applicable_store_null(make_kiosk: Callable[..., Kiosk]) ->
     kiosk.tap("skip")
     assert kiosk.screen == "comment"
     [ballot] = kiosk.ballots()
-    assert ballot["answers"] == {"tong_the": 1, first: None, second: None}
+    assert ballot["answers"] == {"tong_the": 3, first: None, second: None}
 
 
 def test_idle_keeps_a_rated_ballot_and_discards_an_unrated_one(make_kiosk: Callable[..., Kiosk]) -> None:

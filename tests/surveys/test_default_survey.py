@@ -67,9 +67,9 @@ def all_texts(survey: Survey) -> list[tuple[str, str]]:
 def test_default_survey_loads_with_its_identity() -> None:
     survey = load_survey(default_survey_path())
     assert default_survey_path().parent == SURVEYS_DIR
-    assert (survey.id, survey.version) == ("chinh-quyen-than-thien", "2024.1")
+    assert (survey.id, survey.version) == ("chinh-quyen-than-thien", "2026.1")
     assert survey.title.vi == "Chính quyền thân thiện"
-    assert len(survey.questions) == 25
+    assert len(survey.questions) == 26
 
 
 def test_tong_the_comes_first_required_in_no_group() -> None:
@@ -78,8 +78,33 @@ def test_tong_the_comes_first_required_in_no_group() -> None:
     assert first is survey.overall
     assert (first.id, first.type, first.required, first.groups) == ("tong_the", "rating5", True, ())
     assert "Ông/Bà" in first.text.vi
-    assert [q.id for q in survey.detail_questions] == [q.id for q in survey.questions[1:]]
+    # Every question but tong_the is rotated, except the follow-up of low scores (asked only then).
+    assert [q.id for q in survey.detail_questions] == [q.id for q in survey.questions[1:-1]]
     assert not any(q.required for q in survey.detail_questions)
+
+
+def test_low_scores_ask_for_their_reasons() -> None:
+    survey = load_survey(default_survey_path())
+    reasons = survey.question("ly_do_chua_hai_long")
+    assert reasons.type == "checklist" and reasons.ask_when is not None
+    assert [o.text.vi for o in reasons.options] == [
+        "Phải chờ lâu",
+        "Hướng dẫn chưa rõ, phải đi lại nhiều lần",
+        "Thái độ của cán bộ chưa tốt",
+        "Bị đòi tiền hoặc quà ngoài quy định",
+        "Trả kết quả trễ hẹn",
+        "Lý do khác",
+    ]
+    assert [[q.id for q in survey.followups("tong_the", v)] for v in range(1, 6)] == [
+        ["ly_do_chua_hai_long"],
+        ["ly_do_chua_hai_long"],
+        [],
+        [],
+        [],
+    ]
+    assert survey.followups("tong_the", None) == ()
+    assert reasons not in survey.detail_questions
+    assert survey.to_json()["questions"][-1]["ask_when"] == {"question": "tong_the", "values": [1, 2]}
 
 
 def test_every_group_holds_the_plans_codes() -> None:
@@ -175,4 +200,4 @@ def test_content_hash_is_sha256_of_canonical_json() -> None:
 
 def test_the_surveys_folder_loads_as_a_whole() -> None:
     surveys = load_surveys(SURVEYS_DIR)
-    assert [(s.id, s.version) for s in surveys] == [("chinh-quyen-than-thien", "2024.1")]
+    assert [(s.id, s.version) for s in surveys] == [("chinh-quyen-than-thien", "2026.1")]

@@ -41,7 +41,7 @@ def test_the_default_survey_checks_ok() -> None:
     survey = load_survey(default_survey_path())
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        f"OK surveys/chinh_quyen_than_thien.toml: chinh-quyen-than-thien 2024.1, 25 questions, "
+        f"OK surveys/chinh_quyen_than_thien.toml: chinh-quyen-than-thien 2026.1, 26 questions, "
         f"hash {survey.content_hash[:8]}\n"
     )
     assert result.stderr == ""
@@ -90,10 +90,10 @@ def test_same_version_with_different_content_is_caught(tmp_path: Path) -> None:
 def test_load_surveys_reads_a_folder(tmp_path: Path) -> None:
     (tmp_path / "a.toml").write_text(DEFAULT, encoding="utf-8")
     (tmp_path / "b.toml").write_text(
-        DEFAULT.replace('version = "2024.1"', 'version = "2025.1"'), encoding="utf-8"
+        DEFAULT.replace('version = "2026.1"', 'version = "2025.1"'), encoding="utf-8"
     )
     (tmp_path / "notes.txt").write_text("không phải khảo sát", encoding="utf-8")
-    assert [s.version for s in load_surveys(tmp_path)] == ["2024.1", "2025.1"]
+    assert [s.version for s in load_surveys(tmp_path)] == ["2026.1", "2025.1"]
 
 
 def test_load_surveys_refuses_a_bad_file_or_a_repeated_version(tmp_path: Path) -> None:

@@ -231,10 +231,12 @@ def test_tong_the_is_rating5(tmp_path: Path) -> None:
 
 
 def test_tong_the_comes_first(tmp_path: Path) -> None:
-    block_start = DEFAULT.index('[[questions]]\nid = "tong_the"')
-    block_end = DEFAULT.index("# 4 xin: xin chào")
-    block = DEFAULT[block_start:block_end]
-    text = DEFAULT[:block_start] + DEFAULT[block_end:] + "\n" + block
+    # Without the follow-up, which would also (rightly) complain that tong_the comes after it.
+    plain = DEFAULT[: DEFAULT.index("\n# Follow-up on a low score")] + "\n"
+    block_start = plain.index('[[questions]]\nid = "tong_the"')
+    block_end = plain.index("# 4 xin: xin chào")
+    block = plain[block_start:block_end]
+    text = plain[:block_start] + plain[block_end:] + "\n" + block
     error = fail(tmp_path, text)
     expect(error, line_of(text, 'id = "tong_the"') - 1, "tong_the", "must be the first question")
 
@@ -283,7 +285,7 @@ def test_unknown_keys_elsewhere_are_rejected(tmp_path: Path) -> None:
     expect(
         fail(tmp_path, text), line_of(text, "weight = 2"), "tiep_can", "unknown key 'weight'", "allowed: id"
     )
-    text = edit(DEFAULT, 'version = "2024.1"', 'version = "2024.1"\nverison = "2024.2"')
+    text = edit(DEFAULT, 'version = "2026.1"', 'version = "2026.1"\nverison = "2024.2"')
     expect(fail(tmp_path, text), line_of(text, "verison"), None, "unknown key 'verison'", "'version'")
     text = edit(DEFAULT, 'text.en = "Red tape, indifference, irresponsibility"', 'text.fr = "Bureaucratie"')
     error = fail(tmp_path, text)
@@ -314,9 +316,9 @@ def test_scale_lists_labels_1_to_5(tmp_path: Path) -> None:
 
 
 def test_survey_has_id_version_and_title(tmp_path: Path) -> None:
-    text = edit(DEFAULT, 'version = "2024.1"', "version = 2024.1")
+    text = edit(DEFAULT, 'version = "2026.1"', "version = 2026.1")
     error = fail(tmp_path, text)
-    expect(error, line_of(text, "version = 2024.1"), "chinh-quyen-than-thien", 'text in quotes like "2024.1"')
+    expect(error, line_of(text, "version = 2026.1"), "chinh-quyen-than-thien", 'text in quotes like "2024.1"')
     text = edit(DEFAULT, 'id = "chinh-quyen-than-thien"\n', "")
     expect(fail(tmp_path, text), None, None, "the survey has no 'id'")
 
@@ -329,7 +331,7 @@ def test_every_group_has_a_question(tmp_path: Path) -> None:
 def test_all_problems_are_reported_in_file_order(tmp_path: Path) -> None:
     text = edit(DEFAULT, 'groups = ["4_luon"]', 'groups = ["4_loun"]')
     text = edit(text, 'id = "xin_phep"', 'id = "xin_chao"')
-    text = edit(text, 'version = "2024.1"', "version = 2024")
+    text = edit(text, 'version = "2026.1"', "version = 2024")
     error = fail(tmp_path, text)
     lines = [e.line or 0 for e in error.errors]
     assert len(error.errors) == 3 and 0 not in lines and lines == sorted(lines)
@@ -396,3 +398,60 @@ def fail_path(path: Path) -> SurveyError:
         load_survey(path)
     assert info.value.file == str(path)
     return info.value
+
+
+# The follow-up's line (the same text also stands in the file's editing notes, as a comment).
+ASK_WHEN = '\nask_when = { question = "tong_the", values = [1, 2] }'
+
+
+@pytest.mark.parametrize(
+    ("new", "fragment"),
+    [
+        ('ask_when = { question = "tong_thee", values = [1, 2] }', "'tong_thee', which does not exist"),
+        ('ask_when = { question = "pakn_de_dang", values = [1] }', "'pakn_de_dang', which comes later"),
+        ('ask_when = { question = "tong_the", values = [0, 6] }', "value 0 does not fit: use ratings 1 to 5"),
+        ('ask_when = { question = "tong_the", values = ["1"] }', "value '1' does not fit"),
+        ('ask_when = { question = "tong_the", values = [] }', "needs 'values', a non-empty list"),
+        ('ask_when = { question = "nam_khong", values = ["hach"] }', "use option ids of 'nam_khong'"),
+        ('ask_when = { question = "tong_the", value = [1] }', "value"),
+        ('ask_when = "tong_the"', "ask_when must be a table"),
+    ],
+)
+def test_a_follow_up_names_an_earlier_question_and_values_that_fit(
+    tmp_path: Path, new: str, fragment: str
+) -> None:
+    # The follow-up of the default survey, moved before pakn_de_dang for the "comes later" case.
+    text = edit(DEFAULT, ASK_WHEN, "\n" + new)
+    if "pakn_de_dang" in new:
+        start = text.index("\n# Follow-up on a low score")
+        block = text[start:]
+        text = text[:start] + "\n"
+        at = text.index("# SIPAS — phản ánh, kiến nghị.")
+        text = text[:at] + block.lstrip("\n") + "\n" + text[at:]
+    expect(fail(tmp_path, text), line_of(text, new), "ly_do_chua_hai_long", fragment)
+
+
+def test_tong_the_cannot_be_a_follow_up(tmp_path: Path) -> None:
+    text = edit(
+        DEFAULT, "required = true\n", 'required = true\nask_when = { question = "tong_the", values = [1] }\n'
+    )
+    error = fail(tmp_path, text)
+    expect(
+        error,
+        line_of(text, 'ask_when = { question = "tong_the", values = [1] }'),
+        "tong_the",
+        "cannot be a follow-up",
+    )
+
+
+def test_a_checklist_follow_up_fits_any_ticked_option(tmp_path: Path) -> None:
+    money = '\nask_when = { question = "nam_khong", values = ["tham_nhung_lang_phi"] }'
+    text = edit(DEFAULT, ASK_WHEN, money)
+    path = tmp_path / "s.toml"
+    path.write_text(text, encoding="utf-8")
+    survey = load_survey(path)
+    assert [q.id for q in survey.followups("nam_khong", ["quan_lieu_vo_cam", "tham_nhung_lang_phi"])] == [
+        "ly_do_chua_hai_long"
+    ]
+    assert survey.followups("nam_khong", ["quan_lieu_vo_cam"]) == ()
+    assert survey.followups("nam_khong", []) == ()

@@ -262,6 +262,15 @@ def test_bursts_seconds_apart_are_flagged_misuse_not_dropped(api: Api) -> None:
     assert counted == {False: 5, True: 3}
 
 
+def test_a_low_scores_money_reason_raises_the_5_khong_alert(api: Api) -> None:
+    device = api.enrol()
+    money = api.ballot(device, answers={"tong_the": 2, "ly_do_chua_hai_long": ["cho_lau", "doi_tien_qua"]})
+    waited = api.ballot(device, answers={"tong_the": 2, "ly_do_chua_hai_long": ["cho_lau"]})
+    assert api.statuses(api.upload(device, [money, waited])) == ["created"] * 2
+    assert _stored(api, money["id"]).alert_kind == "vi_pham_5_khong"
+    assert _stored(api, waited["id"]).alert_kind is None
+
+
 def test_alerts_comments_and_contact_consent_are_stored(api: Api) -> None:
     device = api.enrol()
     angry = api.ballot(

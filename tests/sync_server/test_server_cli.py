@@ -72,7 +72,7 @@ def ready(tmp_path: Path) -> Path:
     """A folder where `survey-server init` ran (default SQLite file under var/server/)."""
     result = run(tmp_path, "init")
     assert result.returncode == 0, result.stderr
-    assert "loaded chinh-quyen-than-thien 2024.1" in result.stdout
+    assert "loaded chinh-quyen-than-thien 2026.1" in result.stdout
     assert (tmp_path / "var" / "server" / "server.db").is_file()
     return tmp_path
 

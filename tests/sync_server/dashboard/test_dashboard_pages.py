@@ -140,7 +140,7 @@ def test_devices_page(as_admin: TestClient, world: World) -> None:
 
 def test_surveys_and_preview(as_admin: TestClient) -> None:
     page = as_admin.get("/dashboard/surveys").text
-    assert "2024.1" in page
+    assert "2026.1" in page
     link = re.search(r'href="(/dashboard/surveys/\d+)', page)
     assert link
     preview = as_admin.get(link.group(1)).text
