@@ -100,3 +100,22 @@ def test_a_server_slip_with_a_dossier_gives_that_dossier_one_rating(api: Api) ->
         bt.new_private_key(), bt.BallotToken(bt.ISSUER_SERVER, "XA01", 3, NOW, NOW + bt.DEFAULT_VALIDITY)
     )
     assert _reason(api, forged) == "signature"
+
+
+def test_a_web_ballot_is_stored_with_its_source_and_counts_like_a_kiosk_ballot(api: Api) -> None:
+    from sync_server.ingest import ingest_batch
+    from sync_server.models import Response, TallyBallots, utcnow
+
+    device = api.enrol()
+    kiosk, web = api.ballot(device), api.ballot(device)
+    assert api.statuses(api.upload(device, [kiosk])) == ["created"]
+    with write_session(api.engine) as session:
+        row = session.execute(select(Device)).scalars().one()
+        results = ingest_batch(session, row, [web], utcnow(), source="web")
+        session.commit()
+    assert [r.status for r in results] == ["created"]
+    with api.session() as session:
+        sources = {r.id: r.source for r in session.exec(select(Response)).all()}
+        ballots = sum(t.count for t in session.exec(select(TallyBallots)).all())
+    assert sources == {kiosk["id"]: "kiosk", web["id"]: "web"}
+    assert ballots == 2
