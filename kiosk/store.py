@@ -562,6 +562,23 @@ class KioskStore:
 
         self._write(write, None, None)
 
+    def next_number(self, key: str) -> int:
+        """Add one to the counter setting `key` (0 when absent) and return it, in one durable commit."""
+        result: list[int] = []
+
+        def write(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+            number = (int(row[0]) if row is not None and str(row[0]).isdigit() else 0) + 1
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, str(number)),
+            )
+            result.append(number)
+
+        self._write(write, None, None)
+        return result[0]
+
     def probe(self) -> bool:
         """Try one small durable write; True (and the fault cleared) when the store works again."""
         try:

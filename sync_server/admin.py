@@ -302,7 +302,12 @@ def create_enrolment_code(session: Session, unit_code: str, now: dt.datetime, tt
 
 
 def enrol_device(
-    session: Session, code: str, name: str, now: dt.datetime, install_id: str | None = None
+    session: Session,
+    code: str,
+    name: str,
+    now: dt.datetime,
+    install_id: str | None = None,
+    ballot_key: str | None = None,
 ) -> tuple[Device, str, Unit]:
     """Spend a one-time code: a new device, its bearer token (shown once) and its unit.
 
@@ -316,7 +321,7 @@ def enrol_device(
     if row.used is not None:
         if install_id is None or row.install_id != install_id or row.device_id is None:
             raise InvalidCode("The enrolment code is unknown, used or expired.")
-        return _enrol_again(session, row, now)
+        return _enrol_again(session, row, now, ballot_key)
     device_id = str(uuid.uuid4())
     # Only one device can win a code, even when two enrol at the same moment.
     spent = session.execute(
@@ -334,6 +339,7 @@ def enrol_device(
         token_hash=hash_token(token),
         created=now,
         last_seen=now,
+        ballot_key=ballot_key,
     )
     session.add(device)
     session.flush()
@@ -342,12 +348,16 @@ def enrol_device(
     return device, token, unit
 
 
-def _enrol_again(session: Session, row: EnrolmentCode, now: dt.datetime) -> tuple[Device, str, Unit]:
+def _enrol_again(
+    session: Session, row: EnrolmentCode, now: dt.datetime, ballot_key: str | None
+) -> tuple[Device, str, Unit]:
     device = session.get(Device, row.device_id)
     if device is None or device.revoked:
         raise InvalidCode("The enrolment code is unknown, used or expired.")
     token = make_token()
     device.token_hash = hash_token(token)
+    if ballot_key is not None:
+        device.ballot_key = ballot_key
     device.last_seen = now
     session.add(device)
     session.flush()

@@ -799,8 +799,10 @@ def ingest_batch(
     *,
     clock_offset_s: float | None = None,
     rules: IngestRules | None = None,
+    source: str = "kiosk",
 ) -> list[ItemResult]:
-    """Validate and stage every item of a batch; the caller commits. Results come in input order."""
+    """Validate and stage every item of a batch; the caller commits. Results come in input order.
+    `source` is stored on each ballot: "kiosk", or "web" for a phone ballot."""
     rules = rules or IngestRules()
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -846,6 +848,8 @@ def ingest_batch(
     for attempt in range(_RACE_RETRIES):
         outcome = _classify(session, ctx, prepared)
         results, created, audit, received_seqs = outcome
+        for row in created:
+            row["source"] = source
         _flag_misuse(created, device, rules)
         _track_seq(received_seqs, device)
         if not created:

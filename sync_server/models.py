@@ -36,6 +36,7 @@ __all__ = [
     "Unit",
     "User",
     "UtcDateTime",
+    "WebTokenUse",
     "table_of",
     "utcnow",
 ]
@@ -103,6 +104,14 @@ class Unit(UnitBase, table=True):
     deputy_signs: bool | None = Field(default=None)  # "KT. CHỦ TỊCH" above the title
     number_series: str | None = Field(default=None, max_length=40)  # "BC-UBND" in "Số: …/BC-UBND"
     recipients: str | None = Field(default=None)  # JSON list of "Nơi nhận" lines
+    # Phone ballots (`/r/<token>`): off until an administrator turns them on (the server must be public).
+    web_ballots_enabled: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    # The office's other channels, shown by the kiosk and on the phone ballot's last page.
+    hotline: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=200)
+    zalo: str | None = Field(default=None, max_length=200)
+    facebook: str | None = Field(default=None, max_length=200)
+    feedback_box: str | None = Field(default=None, max_length=200)
 
 
 class UnitPublic(SQLModel):
@@ -179,6 +188,10 @@ class Device(SQLModel, table=True):
     audit_dropped: int = Field(default=0, sa_type=BigInteger)
     # Ballots neither side holds any more, as the device reported after comparing the ledger.
     ballots_lost: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    # The Ed25519 public key (base64url) the kiosk signs its phone-ballot tokens with; None: no tokens.
+    ballot_key: str | None = Field(default=None, max_length=64)
+    # "web": the unit's phone ballots are stored under this device (it has no usable bearer token).
+    kind: str = Field(default="kiosk", max_length=8, sa_column_kwargs={"server_default": "kiosk"})
 
 
 class EnrolmentCode(SQLModel, table=True):
@@ -199,6 +212,8 @@ class EnrolRequest(SQLModel):
     name: str = Field(default="", max_length=200)
     # Made once by the kiosk when its store is created; a retry of a lost reply sends it again.
     install_id: uuid.UUID | None = None
+    # The Ed25519 public key (32 bytes, base64url) of the kiosk's phone-ballot tokens.
+    ballot_key: str | None = Field(default=None, min_length=43, max_length=43, regex=r"^[A-Za-z0-9_-]+$")
 
 
 class EnrolReply(SQLModel):
@@ -255,6 +270,23 @@ class Response(SQLModel, table=True):
     alert_kind: str | None = Field(default=None, max_length=64)
     has_comment: bool = False
     content_hash: str = Field(max_length=64)
+    # "kiosk" or "web" (a phone ballot through `/r/<token>`).
+    source: str = Field(default="kiosk", max_length=8, sa_column_kwargs={"server_default": "kiosk"})
+
+
+class WebTokenUse(SQLModel, table=True):
+    """A spent phone-ballot token (issuer, counter) and, hashed, its dossier: each is good once.
+
+    Nothing links it to the ballot it gave, and nothing about the phone is kept."""
+
+    __tablename__ = "web_token_use"
+    __table_args__ = (UniqueConstraint("unit_id", "dossier_hash", name="uq_web_token_dossier"),)
+
+    issuer: str = Field(primary_key=True, max_length=64)
+    counter: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    dossier_hash: str | None = Field(default=None, max_length=64)
+    used_on: dt.date
 
 
 class ResponseConflict(SQLModel, table=True):

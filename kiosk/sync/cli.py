@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from kiosk import phone_ballot
 from kiosk.settings import KioskSettings
 from kiosk.store import KioskStore, StoreUnavailable, hash_pin
 from kiosk.sync.client import (
@@ -67,7 +68,9 @@ def service_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 ENROL_ATTEMPTS = 6
 
 
-def _enrol_with_retries(client: SyncClient, code: str, name: str, install_id: str | None) -> EnrolReply:
+def _enrol_with_retries(
+    client: SyncClient, code: str, name: str, install_id: str | None, ballot_key: str | None = None
+) -> EnrolReply:
     """Enrol; on no reply (or a 5xx) try the same code with the same install id again, backing off.
 
     The server may have committed the first attempt: with the install id it answers 201 again.
@@ -75,7 +78,7 @@ def _enrol_with_retries(client: SyncClient, code: str, name: str, install_id: st
     delay = float(os.environ.get("SURVEY_KIOSK_ENROL_RETRY_S", "1"))
     for attempt in range(1, ENROL_ATTEMPTS + 1):
         try:
-            return client.enrol(code, name, install_id)
+            return client.enrol(code, name, install_id, ballot_key)
         except UntrustedServer:
             raise
         except RateLimited as exc:
@@ -141,7 +144,9 @@ def enrol(
     try:
         client = SyncClient(server, None, timeout_s=options.get("timeout_s", 30.0), ca_bundle=bundle)
         try:
-            reply = _enrol_with_retries(client, code, device_name, store.get("install_id"))
+            reply = _enrol_with_retries(
+                client, code, device_name, store.get("install_id"), phone_ballot.ensure_key(store)
+            )
         except InvalidCode:
             return _fail("The enrolment code is unknown, already used or expired: ask for a new one.")
         except TransientError as exc:

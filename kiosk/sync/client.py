@@ -199,10 +199,17 @@ class SyncClient:
             # A truncated or garbled 200 is a transport problem, not the server's verdict.
             raise TransientError(f"the server's reply was not valid JSON ({response.url})") from exc
 
-    def enrol(self, code: str, name: str, install_id: str | None = None) -> EnrolReply:
-        """Exchange a one-time code for this device's id and token (`install_id`: retry-safe)."""
-        body = {"code": code, "name": name} | ({"install_id": install_id} if install_id else {})
-        response = self._request("POST", "/api/v1/devices/enrol", json=body)
+    def enrol(
+        self, code: str, name: str, install_id: str | None = None, ballot_key: str | None = None
+    ) -> EnrolReply:
+        """Exchange a one-time code for this device's id and token (`install_id`: retry-safe;
+        `ballot_key`: the public key of the kiosk's phone-ballot tokens)."""
+        sent: dict[str, str] = {"code": code, "name": name}
+        if install_id:
+            sent["install_id"] = install_id
+        if ballot_key:
+            sent["ballot_key"] = ballot_key
+        response = self._request("POST", "/api/v1/devices/enrol", json=sent)
         if response.status_code == 403:
             raise InvalidCode("the enrolment code is unknown, already used or expired")
         self._raise_for_client_error(response)

@@ -59,7 +59,7 @@ def enrol(body: EnrolRequest, request: Request, settings: SettingsDep) -> EnrolR
     with write_session(request.app.state.engine) as session:
         try:
             install = str(body.install_id) if body.install_id else None
-            device, token, unit = enrol_device(session, body.code, body.name, now, install)
+            device, token, unit = enrol_device(session, body.code, body.name, now, install, body.ballot_key)
         except InvalidCode as exc:
             session.rollback()
             limiter.failure(ip)
