@@ -38,8 +38,9 @@ from sync_server.admin import (
 )
 from sync_server.db import write_session
 from sync_server.ingest import ingest_batch
-from sync_server.models import Device, Unit, User
+from sync_server.models import AlertAck, CommentState, Device, Response, Unit, User
 from sync_server.queries import current_survey
+from sync_server.queries import unit_by_code as queries_unit
 from sync_server.reports.fonts import font_path
 from sync_server.security import hash_password
 from sync_server.settings import Settings
@@ -64,7 +65,8 @@ TZ = "Asia/Ho_Chi_Minh"
 
 # id, name, title, counter, how well they serve (share of satisfied citizens), share of the queue,
 # how often a citizen reports a "5 không" behaviour.
-OFFICERS: list[tuple[str, str, str, str, float, float, float]] = [
+Officer = tuple[str, str, str, str, float, float, float]
+OFFICERS: list[Officer] = [
     ("cb01", "Nguyễn Thị Hằng", "Công chức Tư pháp - Hộ tịch", "Quầy 1", 0.93, 1.4, 0.004),
     ("cb02", "Trần Văn Đức", "Công chức Địa chính - Xây dựng", "Quầy 2", 0.74, 1.3, 0.05),
     ("cb03", "Lê Thị Ngọc Ánh", "Công chức Văn hóa - Xã hội", "Quầy 3", 0.88, 1.0, 0.006),
@@ -74,6 +76,55 @@ OFFICERS: list[tuple[str, str, str, str, float, float, float]] = [
     ("cb07", "Đặng Thị Lan", "Công chức Văn hóa - Xã hội (chính sách)", "Quầy 3", 0.95, 0.9, 0.0),
     ("cb08", "Bùi Văn Hùng", "Công chức Địa chính - Nông nghiệp", "Quầy 2", 0.79, 0.7, 0.03),
     ("cb09", "Ngô Thị Mai", "Công chức Bộ phận Một cửa (mới tuyển)", "Quầy 6", 0.86, 0.08, 0.0),
+]
+
+
+@dataclass(frozen=True)
+class Commune:
+    """One demo commune: its officers, how many citizens rate on a weekday, where its service goes
+    (change of the share satisfied from the first to the last day), and how often its kiosk syncs."""
+
+    code: str
+    name: str
+    officers: list[Officer]
+    volume: float
+    trend: tuple[float, float]
+    sync_days: int = 7
+    seed: int = 0
+
+
+BRIBE = "Cán bộ bảo phải nộp thêm tiền ngoài lệ phí, không có biên lai."
+
+AN_PHU: list[Officer] = [
+    ("ap01", "Lý Văn Thành", "Công chức Địa chính - Xây dựng", "Quầy 1", 0.86, 1.2, 0.04),
+    ("ap02", "Đỗ Thị Hoa", "Công chức Tư pháp - Hộ tịch", "Quầy 2", 0.92, 1.0, 0.003),
+    ("ap03", "Trịnh Quang Huy", "Công chức Văn phòng - Thống kê", "Quầy 3", 0.84, 0.8, 0.02),
+]
+TAN_LAP: list[Officer] = [
+    ("tl01", "Phan Thị Kim Oanh", "Công chức Tư pháp - Hộ tịch", "Quầy 1", 0.94, 1.2, 0.002),
+    ("tl02", "Mai Đức Long", "Công chức Địa chính - Xây dựng", "Quầy 2", 0.90, 1.0, 0.005),
+    ("tl03", "Hồ Thị Thanh Tâm", "Công chức Văn hóa - Xã hội", "Quầy 3", 0.93, 0.9, 0.0),
+    ("tl04", "Cao Văn Phúc", "Công chức Tài chính - Kế toán", "Quầy 4", 0.91, 0.5, 0.004),
+]
+SON_HA: list[Officer] = [
+    ("sh01", "Triệu Văn Sơn", "Công chức Văn phòng - Thống kê", "Quầy 1", 0.80, 1.0, 0.02),
+    ("sh02", "Lò Thị Hương", "Công chức Tư pháp - Hộ tịch", "Quầy 2", 0.84, 1.0, 0.01),
+]
+LONG_KHE: list[Officer] = [
+    ("lk01", "Hà Văn Khánh", "Công chức Văn phòng - Thống kê", "Quầy 1", 0.82, 1.0, 0.01)
+]
+
+COMMUNES: list[Commune] = [
+    # The main commune: the largest, improving through the year (nightly sync, like a real kiosk).
+    Commune("XA-DEMO", "Xã Hòa Bình", OFFICERS, 26.0, (-0.05, 0.03), sync_days=1, seed=0),
+    # Declining: a good office last year whose land desk went wrong.
+    Commune("XA-AN-PHU", "Xã An Phú", AN_PHU, 9.0, (0.04, -0.16), seed=11),
+    # Steady and high: a town with four desks.
+    Commune("TT-TAN-LAP", "Thị trấn Tân Lập", TAN_LAP, 12.0, (0.0, 0.0), seed=12),
+    # Improving fast from a poor start: a new one-stop desk.
+    Commune("XA-SON-HA", "Xã Sơn Hà", SON_HA, 5.0, (-0.22, 0.06), seed=13),
+    # A small mountain commune: too few ballots in a month for a figure ("chưa đủ mẫu").
+    Commune("XA-LONG-KHE", "Xã Long Khê", LONG_KHE, 1.2, (-0.02, 0.02), seed=14),
 ]
 
 GOOD_COMMENTS = [
@@ -108,6 +159,34 @@ NEUTRAL_COMMENTS = [
 ]
 
 
+# What citizens write about a given officer when they are unhappy: each officer's comments fit them.
+OFFICER_COMPLAINTS: dict[str, list[str]] = {
+    "cb02": [
+        BRIBE,
+        "Hồ sơ đất đai để quá hạn mà không ai báo cho tôi biết.",
+        "Anh cán bộ địa chính hẹn đi hẹn lại, phải chờ lâu mới được giải quyết.",
+    ],
+    "cb08": [
+        "Cán bộ nói trống không, thiếu tôn trọng người dân.",
+        "Cán bộ mải dùng điện thoại, để dân đứng chờ.",
+    ],
+    "cb06": ["Phải chờ lâu quá, đông người mà chỉ có một quầy làm việc."],
+    "ap01": [
+        "Muốn làm nhanh thì phải biếu quà cho cán bộ, người dân rất bức xúc.",
+        "Hồ sơ cấp sổ đỏ trễ hẹn ba tháng, hỏi thì cán bộ gắt gỏng.",
+        BRIBE,
+    ],
+    "ap03": ["Cán bộ có lời lẽ trêu ghẹo, quấy rối phụ nữ đến làm thủ tục."],
+    "sh01": ["Hướng dẫn không rõ ràng, tôi phải bổ sung giấy tờ hai lần."],
+}
+OFFICER_PRAISE: dict[str, list[str]] = {
+    "cb01": ["Chị Hằng làm giấy khai sinh cho cháu rất nhanh, vui vẻ."],
+    "cb07": ["Chị Lan giải thích chế độ chính sách rất tận tình, cảm ơn chị."],
+    "tl01": ["Chị Oanh hướng dẫn chu đáo, thủ tục xong trong buổi sáng."],
+    "sh02": ["Chị Hương nhiệt tình, hướng dẫn bà con dân tộc rất kỹ."],
+}
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     """What `make_demo` made."""
@@ -122,6 +201,7 @@ class DemoSummary:
     admin_password: str
     leader_password: str
     enrolment_code: str
+    communes: int = 1
 
 
 # ------------------------------------------------------------------------------------------ photos
@@ -165,12 +245,12 @@ def _uuid7(moment: dt.datetime, rng: random.Random) -> str:
     return str(uuid.UUID(int=value))
 
 
-def _daily_volume(day: dt.date, rng: random.Random) -> int:
+def _daily_volume(day: dt.date, rng: random.Random, weekday_base: float = 26.0) -> int:
     """Citizens rating on a day: weekdays, Saturday mornings, the rush before Tết, the summer papers."""
     weekday = day.weekday()
     if weekday == 6:
         return 0
-    base = 26.0 if weekday < 5 else 9.0
+    base = weekday_base if weekday < 5 else weekday_base * 9 / 26
     month = day.month
     season = {1: 1.35, 2: 0.75, 6: 1.15, 7: 1.25, 8: 1.2, 12: 1.1}.get(month, 1.0)
     if month == 2 and day.day <= 12:  # Tết holidays: the office is almost empty
@@ -188,8 +268,16 @@ def _rating(p_satisfied: float, rng: random.Random) -> int:
 class _BallotMaker:
     """Makes protocol Response dicts for one device, seq by seq."""
 
-    def __init__(self, survey: Any, rng: random.Random, first_day: dt.date, last_day: dt.date) -> None:
+    def __init__(
+        self,
+        survey: Any,
+        rng: random.Random,
+        first_day: dt.date,
+        last_day: dt.date,
+        commune: Commune = COMMUNES[0],
+    ) -> None:
         self.survey = survey
+        self.commune = commune
         self.rng = rng
         self.first_day, self.last_day = first_day, last_day
         self.detail = [q for q in survey.detail_questions]
@@ -197,21 +285,24 @@ class _BallotMaker:
         self.options = [o.id for o in survey.question("nam_khong").options] if self._has("nam_khong") else []
         self.seq = 0
         self.zone = ZoneInfo(TZ)
-        weights = [o[5] for o in OFFICERS]
-        self.staff = [(o[0], o[4], o[6]) for o in OFFICERS]
+        weights = [o[5] for o in commune.officers]
+        self.staff = [(o[0], o[4], o[6]) for o in commune.officers]
         self.weights = weights
 
     def _has(self, qid: str) -> bool:
         return any(q.id == qid for q in self.survey.questions)
 
     def _quality(self, base: float, day: dt.date) -> float:
-        # The office improves over the year, with a dip in the January rush.
+        # The office moves along its trend over the year, with a dip in the January rush.
         progress = (day - self.first_day).days / max(1, (self.last_day - self.first_day).days)
         rush = -0.06 if day.month == 1 else 0.0
-        return min(0.98, max(0.3, base - 0.05 + 0.08 * progress + rush))
+        start, end = self.commune.trend
+        return min(0.98, max(0.3, base + start + (end - start) * progress + rush))
 
     def _details(self, count: int) -> list[Any]:
         # The kiosk shows the items with the fewest answers so far (ties broken at random).
+        if not count:
+            return []
         order = sorted(self.detail, key=lambda q: (self.answered[q.id], self.rng.random()))
         return order[:count]
 
@@ -238,6 +329,14 @@ class _BallotMaker:
         if rng.random() < 0.05:
             score = answers["tong_the"]
             pool = GOOD_COMMENTS if score >= 4 else BAD_COMMENTS if score <= 2 else NEUTRAL_COMMENTS
+            # What is written fits the officer: their own failings when unhappy, their name in thanks.
+            own = (OFFICER_COMPLAINTS if score <= 2 else OFFICER_PRAISE if score >= 4 else {}).get(
+                staff_id or ""
+            )
+            if own and rng.random() < 0.7:
+                pool = own
+            elif score <= 2 and staff_id is not None:
+                pool = [c for c in pool if c != BRIBE]  # money is asked only at the desks that ask it
             comment = rng.choice(pool)
             if rng.random() < 0.3:
                 contact = {"phone": f"09{rng.randint(10_000_000, 99_999_999)}", "consent": True}
@@ -257,7 +356,7 @@ class _BallotMaker:
         }
 
     def day(self, day: dt.date) -> list[dict[str, Any]]:
-        count = _daily_volume(day, self.rng)
+        count = _daily_volume(day, self.rng, self.commune.volume)
         if not count:
             return []
         # Office hours 7:30–11:30 and 13:30–17:00; ballots come minutes apart, in time order.
@@ -299,14 +398,18 @@ def demo_exists(session: Session) -> bool:
     return session.execute(select(Unit).where(col(Unit.code) == DEMO_UNIT)).first() is not None
 
 
+DEMO_CODES = [DEMO_PARENT, *(c.code for c in COMMUNES)]
+PROVINCE_USER = "tinh"
+
+
 def remove_demo(session: Session) -> None:
-    """Delete the demo units and everything that hangs off them (any table with a unit or device id)."""
-    units = list(
-        session.execute(select(col(Unit.id)).where(col(Unit.code).in_([DEMO_UNIT, DEMO_PARENT]))).scalars()
-    )
+    """Delete the demo units and everything that hangs off them (any table with a unit, device or
+    ballot id)."""
+    units = list(session.execute(select(col(Unit.id)).where(col(Unit.code).in_(DEMO_CODES))).scalars())
     if not units:
         return
     devices = list(session.execute(select(col(Device.id)).where(col(Device.unit_id).in_(units))).scalars())
+    ballots = select(col(Response.id)).where(col(Response.unit_id).in_(units))
     for table in reversed(SQLModel.metadata.sorted_tables):
         if table.name == Unit.__tablename__:
             continue
@@ -314,20 +417,111 @@ def remove_demo(session: Session) -> None:
             session.execute(delete(table).where(table.c.unit_id.in_(units)))
         elif "device_id" in table.c and devices:
             session.execute(delete(table).where(table.c.device_id.in_(devices)))
+        elif "response_id" in table.c:
+            session.execute(delete(table).where(table.c.response_id.in_(ballots)))
     # Children before the parent: the parent key is a foreign key.
-    session.execute(delete(Unit).where(col(Unit.code) == DEMO_UNIT))
+    session.execute(delete(Unit).where(col(Unit.code).in_([c.code for c in COMMUNES])))
     session.execute(delete(Unit).where(col(Unit.code) == DEMO_PARENT))
     session.flush()
 
 
-def _write_staff_csv(folder: Path) -> Path:
+def _write_staff_csv(folder: Path, officers: list[Officer]) -> Path:
     lines = ["id,name,title,counter,photo"]
-    for i, (sid, name, title, counter, *_) in enumerate(OFFICERS):
-        (folder / f"{sid}.png").write_bytes(avatar_png(name, colour=_PALETTE[i % len(_PALETTE)]))
+    for i, (sid, name, title, counter, *_) in enumerate(officers):
+        (folder / f"{sid}.png").write_bytes(avatar_png(name, size=256, colour=_PALETTE[i % len(_PALETTE)]))
         lines.append(f'{sid},"{name}","{title}","{counter}",{sid}.png')
     path = folder / "staff.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _ingest_commune(
+    session: Session,
+    survey: Any,
+    device: Device,
+    commune: Commune,
+    rng: random.Random,
+    first_day: dt.date,
+    last_day: dt.date,
+) -> int:
+    """Every day's ballots of one commune through the real ingest; a batch per sync (nightly or weekly)."""
+    zone = ZoneInfo(TZ)
+    maker = _BallotMaker(survey, rng, first_day, last_day, commune)
+    total = 0
+    pending: list[dict[str, Any]] = []
+    for day in _days(first_day, last_day):
+        pending.extend(maker.day(day))
+        due = (day - first_day).days % commune.sync_days == commune.sync_days - 1 or day == last_day
+        if not pending or not due:
+            continue
+        # The kiosk syncs at night: the batch reaches the server at about 02:00 the next day.
+        arrival = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2, rng.randint(0, 29)), zone)
+        results = ingest_batch(session, device, pending, arrival.astimezone(dt.UTC), clock_offset_s=0.0)
+        bad = [r for r in results if r.status != "created"]
+        if bad:
+            raise RuntimeError(f"demo ballot {bad[0].id} was {bad[0].status}: {bad[0].error}")
+        total += len(pending)
+        pending = []
+        if day.day <= commune.sync_days or day == last_day:
+            session.commit()
+    session.commit()
+    return total
+
+
+def leader_unit(session: Session) -> int:
+    """The province unit's id (the province official's scope)."""
+    found = queries_unit(session, DEMO_PARENT).id
+    assert found is not None
+    return found
+
+
+def _handle_cases(
+    session: Session, units: list[int], leader: User, last_day: dt.date, rng: random.Random
+) -> None:
+    """Leaders have handled most comments and alerts older than a month; newer ones are still open."""
+    assert leader.id is not None
+    cutoff = dt.datetime.combine(last_day - dt.timedelta(days=30), dt.time(0), ZoneInfo(TZ))
+    rows = session.execute(
+        select(
+            col(Response.id), col(Response.alert_kind), col(Response.has_comment), col(Response.received_at)
+        )
+        .where(col(Response.unit_id).in_(units), col(Response.received_at) < cutoff)
+        .where((col(Response.alert_kind).is_not(None)) | (col(Response.has_comment).is_(True)))
+        .order_by(col(Response.id))
+    ).all()
+    for rid, alert_kind, has_comment, received_at in rows:
+        if rng.random() < 0.15:
+            continue  # a few old ones were forgotten: "old open alerts"
+        when = received_at + dt.timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
+        if alert_kind is not None:
+            session.add(
+                AlertAck(
+                    response_id=rid,
+                    user_id=leader.id,
+                    username=leader.username,
+                    note=rng.choice(ACK_NOTES),
+                    acked_at=when,
+                )
+            )
+        if has_comment:
+            session.add(
+                CommentState(
+                    response_id=rid,
+                    handled=True,
+                    user_id=leader.id,
+                    username=leader.username,
+                    changed_at=when,
+                )
+            )
+    session.commit()
+
+
+ACK_NOTES = [
+    "Đã gọi điện cho người dân, xin lỗi và hẹn giải quyết trong tuần.",
+    "Đã nhắc nhở công chức tại cuộc họp giao ban.",
+    "Đã kiểm tra camera, làm việc với công chức và báo cáo Chủ tịch.",
+    "Người dân không để lại số điện thoại; đã rút kinh nghiệm chung.",
+]
 
 
 def make_demo(
@@ -350,44 +544,50 @@ def make_demo(
     rng = random.Random(seed)
     admin_password = admin_password or secrets.token_urlsafe(9)
     leader_password = leader_password or secrets.token_urlsafe(9)
+    # Users and enrolments are dated by the fixed day: the same --today gives the same database.
+    made_at = dt.datetime.combine(first_day, dt.time(7), zone).astimezone(dt.UTC)
 
     with write_session(engine) as session:
         add_unit(session, DEMO_PARENT, DEMO_PARENT_NAME, TZ)
-        unit = add_unit(session, DEMO_UNIT, DEMO_UNIT_NAME, TZ, DEMO_PARENT)
-        with tempfile.TemporaryDirectory(prefix="demo-staff-") as tmp:
-            import_staff(session, DEMO_UNIT, _write_staff_csv(Path(tmp)), settings.photo_dir, now)
+        devices: list[Device] = []
+        for commune in COMMUNES:
+            add_unit(session, commune.code, commune.name, TZ, DEMO_PARENT)
+            with tempfile.TemporaryDirectory(prefix="demo-staff-") as tmp:
+                csv = _write_staff_csv(Path(tmp), commune.officers)
+                import_staff(session, commune.code, csv, settings.photo_dir, now)
+            code, _ = create_enrolment_code(session, commune.code, made_at, settings.enrolment_code_ttl_s)
+            device, _token, _ = enrol_device(session, code, f"Quầy tiếp dân ({commune.name})", made_at)
+            devices.append(device)
         admin = session.execute(select(User).where(col(User.username) == ADMIN_USER)).scalars().first()
         if admin is None:
             add_user(session, ADMIN_USER, admin_password, "admin")
         else:
             # The demo prints one password that works: an earlier demo's admin gets it too.
             admin.password_hash = hash_password(admin_password)
-        add_user(session, LEADER_USER, leader_password, "leader", DEMO_UNIT)
-        start = dt.datetime.combine(first_day, dt.time(7), zone).astimezone(dt.UTC)
-        code, _ = create_enrolment_code(session, DEMO_UNIT, start, settings.enrolment_code_ttl_s)
-        device, _token, _ = enrol_device(session, code, "Quầy tiếp dân (máy demo)", start)
+        leader = add_user(session, LEADER_USER, leader_password, "leader", DEMO_UNIT)
+        # The same password as the leader's: one argon2 hash, not two (the demo should start fast).
+        province = User(
+            username=PROVINCE_USER,
+            password_hash=leader.password_hash,
+            role="leader",
+            unit_id=leader_unit(session),
+        )
+        session.add(province)
+        session.flush()
         kiosk_code, _ = create_enrolment_code(session, DEMO_UNIT, now, settings.enrolment_code_ttl_s)
+        unit = queries_unit(session, DEMO_UNIT)
         survey = current_survey(session, unit)
         if survey is None:
             raise RuntimeError("no survey definition is loaded; run `survey-server init` first.")
         session.commit()
 
-        maker = _BallotMaker(survey, rng, first_day, last_day)
-        total = flagged = 0
-        for day in _days(first_day, last_day):
-            items = maker.day(day)
-            if not items:
-                continue
-            # The kiosk syncs at night: the batch reaches the server at about 02:00 the next day.
-            arrival = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2, rng.randint(0, 29)), zone)
-            results = ingest_batch(session, device, items, arrival.astimezone(dt.UTC), clock_offset_s=0.0)
-            bad = [r for r in results if r.status != "created"]
-            if bad:
-                raise RuntimeError(f"demo ballot {bad[0].id} was {bad[0].status}: {bad[0].error}")
-            total += len(items)
-            if day.day == 1 or day == last_day:
-                session.commit()
-        session.commit()
+        total = 0
+        for commune, device in zip(COMMUNES, devices, strict=True):
+            crng = rng if commune.code == DEMO_UNIT else random.Random(seed * 100 + commune.seed)
+            total += _ingest_commune(session, survey, device, commune, crng, first_day, last_day)
+        units = [d.unit_id for d in devices]
+        _handle_cases(session, units[:1], leader, last_day, random.Random(seed + 1))
+        _handle_cases(session, units[1:], province, last_day, random.Random(seed + 2))
         flagged = _count_flagged(session, unit.id)
         return DemoSummary(
             unit_code=DEMO_UNIT,
@@ -400,6 +600,7 @@ def make_demo(
             admin_password=admin_password,
             leader_password=leader_password,
             enrolment_code=kiosk_code,
+            communes=len(COMMUNES),
         )
 
 
@@ -449,7 +650,7 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """Make a demo commune: officers with photos, admin and leader accounts, a kiosk, 13 months of ballots."""
+    """Make a demo province of five communes: officers with photos, accounts, kiosks, 13 months of ballots."""
     from surveys.loader import SurveyError, load_surveys
     from sync_server.cli_support import CliError, default_surveys_dir, open_engine
     from sync_server.migrations import upgrade
@@ -492,13 +693,17 @@ def demo_command(
         printed.append(line)
 
     say(
-        f"Demo ready: {summary.unit_name} ({summary.unit_code}) with {summary.officers} officers and "
-        f"{summary.ballots:,} ballots from {summary.first_day:%d/%m/%Y} to {summary.last_day:%d/%m/%Y} "
-        f"({summary.flagged} flagged as misuse)."
+        f"Demo ready: {DEMO_PARENT_NAME} ({DEMO_PARENT}) with {summary.communes} communes and "
+        f"{summary.ballots:,} ballots from {summary.first_day:%d/%m/%Y} to {summary.last_day:%d/%m/%Y}; "
+        f"{summary.unit_name} ({summary.unit_code}) has {summary.officers} officers "
+        f"({summary.flagged} ballots flagged as misuse)."
     )
     say(f"Dashboard: {url}  (start it with `survey-server serve --host {host} --port {port}`)")
     say(f"  administrator: {ADMIN_USER} / {summary.admin_password}")
     say(f"  leader:        {LEADER_USER} / {summary.leader_password}  (sees {summary.unit_code})")
+    say(
+        f"  province:      {PROVINCE_USER} / {summary.leader_password}  (sees {DEMO_PARENT} and its communes)"
+    )
     say(
         f"Kiosk: survey-kiosk enrol --server http://{host}:{port} --code {summary.enrolment_code}  "
         "(one-time code, valid 24 hours)"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-__all__ = ["Bar", "TrendPoint", "bars_html", "trend_svg"]
+__all__ = ["Bar", "TrendPoint", "bars_html", "spark_svg", "trend_svg"]
 
 
 @dataclass(frozen=True)
@@ -160,4 +160,31 @@ def bars_html(bars: Sequence[Bar], *, title: str, no_data: str = "—") -> Marku
             f'<span class="bar-value">{value}</span></li>'
         )
     parts.append("</ul>")
+    return Markup("".join(parts))
+
+
+def spark_svg(values: Sequence[float | None], *, title: str, width: int = 96, height: int = 28) -> Markup:
+    """A small trend line (0–100 scaled to the values' range) for a table cell; gaps stay gaps."""
+    known = [v for v in values if v is not None]
+    parts = [
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    if known:
+        low, high = min(known), max(known)
+        low, high = min(low, high - 10), max(high, low + 10)  # a flat line is not a dramatic one
+        step = (width - 8) / max(1, len(values) - 1)
+
+        def y(v: float) -> float:
+            return 4 + (height - 8) * (1 - (v - low) / (high - low))
+
+        points = [(4 + i * step, v) for i, v in enumerate(values)]
+        for seg in _segments(points):
+            if len(seg) > 1:
+                line = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in seg)
+                parts.append(f'<polyline class="line" points="{line}"/>')
+        last = next(((x, v) for x, v in reversed(points) if v is not None), None)
+        if last is not None:
+            parts.append(f'<circle class="dot" cx="{last[0]:.1f}" cy="{y(last[1]):.1f}" r="2.5"/>')
+    parts.append("</svg>")
     return Markup("".join(parts))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
+from .i18n_more import MORE_STRINGS
+
 __all__ = ["LANGS", "STRINGS", "translator"]
 
 LANGS = ("vi", "en")
@@ -280,6 +282,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "common.all_units": ("Tất cả đơn vị", "All units"),
     "common.done": ("Đã lưu.", "Saved."),
 }
+
+STRINGS.update(MORE_STRINGS)
 
 
 def translator(lang: str) -> Callable[..., str]:

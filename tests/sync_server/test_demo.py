@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from sync_server import indices as ix
 from sync_server import queries
 from sync_server.db import make_engine
-from sync_server.models import Device, Response, Staff, Unit, User
+from sync_server.models import AlertAck, CommentState, Device, Response, Staff, Unit, User
 from sync_server.security import verify_password
 
 BIN = Path(sys.executable).parent / "survey-server"
@@ -127,7 +127,7 @@ def test_tallies_equal_the_raw_ballots(demo: tuple[Path, str]) -> None:
         unit = queries.unit_by_code(s, "XA-DEMO")
         survey = queries.current_survey(s, unit)
         assert survey is not None
-        rows = s.execute(select(Response)).scalars().all()
+        rows = s.execute(select(Response).where(col(Response.unit_id) == unit.id)).scalars().all()
         first = min(r.bucket_day for r in rows)
         last = max(r.bucket_day for r in rows)
         stored = queries.indices_for(s, "XA-DEMO", first, last, by="staff")
@@ -178,3 +178,56 @@ def test_a_today_that_is_not_a_date_is_one_sentence(tmp_path: Path) -> None:
     assert done.returncode != 0 and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "YYYY-MM-DD" in lines[0], done.stderr
+
+
+def _index(rows: list[Response]) -> float:
+    told = [r.answers["tong_the"] for r in rows]
+    return 100 * sum(1 for v in told if v >= 4) / len(told)
+
+
+def test_a_province_of_five_communes_of_different_sizes_and_trends(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    assert "5 communes" in out and " tinh / " in out
+    with _session(home) as s:
+        province = queries.unit_by_code(s, "TINH-DEMO")
+        communes = s.execute(select(Unit).where(col(Unit.parent_id) == province.id)).scalars().all()
+        assert len(communes) >= 5
+        by_unit = {
+            u.code: s.execute(select(Response).where(col(Response.unit_id) == u.id)).scalars().all()
+            for u in communes
+        }
+        tinh = s.execute(select(User).where(col(User.username) == "tinh")).scalars().one()
+        leader = s.execute(select(User).where(col(User.username) == "lanhdao")).scalars().one()
+        assert tinh.role == "leader" and tinh.unit_id == province.id
+        assert tinh.password_hash == leader.password_hash, "the province official logs in like the leader"
+    sizes = sorted(len(rows) for rows in by_unit.values())
+    assert sizes[-1] > 3 * sizes[1] and sizes[0] < 30 * 13, "one large, one too small for a month's figure"
+    last_month = max(r.bucket_month for r in by_unit["XA-DEMO"])
+    change = {}
+    for code, rows in by_unit.items():
+        months = sorted({r.bucket_month for r in rows})
+        early = [r for r in rows if r.bucket_month in months[:3]]
+        late = [r for r in rows if r.bucket_month in months[-4:-1]]
+        change[code] = _index(late) - _index(early)
+        assert months[-1] == last_month
+    assert change["XA-AN-PHU"] < -8 and change["XA-SON-HA"] > 10, change
+    assert abs(change["TT-TAN-LAP"]) < 6, change
+
+
+def test_comments_fit_the_officers_and_some_cases_are_handled(demo: tuple[Path, str]) -> None:
+    home, _ = demo
+    with _session(home) as s:
+        rows = s.execute(select(Response).where(col(Response.has_comment).is_(True))).scalars().all()
+        acks = {a.response_id for a in s.execute(select(AlertAck)).scalars()}
+        handled = {c.response_id for c in s.execute(select(CommentState)).scalars() if c.handled}
+        alerts = s.execute(select(Response).where(col(Response.alert_kind).is_not(None))).scalars().all()
+    bribes = [r for r in rows if "phải nộp thêm tiền ngoài lệ phí, không có biên lai" in (r.comment or "")]
+    assert bribes and {r.staff_id for r in bribes} <= {"cb02", "ap01", None}, {r.staff_id for r in bribes}
+    assert any(r.staff_id == "cb02" for r in bribes)
+    praise = [r for r in rows if (r.comment or "").startswith("Chị Hằng")]
+    assert praise and all(r.staff_id == "cb01" and r.answers["tong_the"] >= 4 for r in praise)
+    assert 0 < len(acks) < len(alerts), "open and handled alerts"
+    assert 0 < len(handled) < len(rows), "open and handled comments"
+    newest = max(r.received_at for r in alerts)
+    old_open = [r for r in alerts if r.id not in acks and (newest - r.received_at).days > 60]
+    assert old_open, "a few old alerts were never handled"

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from sync_server.api.deps import SettingsDep
-from sync_server.dashboard.charts import trend_svg
+from sync_server.dashboard.charts import spark_svg, trend_svg
 from sync_server.dashboard.i18n import translator
+from sync_server.dashboard.officer_table import SORTS, officer_table, sort_key_of
 from sync_server.dashboard.views import (
     figures,
     item_views,
@@ -21,7 +22,7 @@ from sync_server.dashboard.views import (
     trend_window,
     unit_ids,
 )
-from sync_server.dashboard.web import render
+from sync_server.dashboard.web import Page, render
 from sync_server.periods import month_keys, parse_period
 from sync_server.queries import staff_ids_of
 
@@ -30,6 +31,19 @@ from .deps import ReadDB, page_for, templates
 __all__ = ["router"]
 
 router = APIRouter()
+SPARK_MONTHS = 6
+
+
+def sort_links(page: Page, sort: str, direction: str) -> dict[str, str]:
+    """Each column's sort link: the same column again flips the direction; figures start high first."""
+    out = {}
+    for col in SORTS:
+        if col == sort:
+            flip = "asc" if direction == "desc" else "desc"
+        else:
+            flip = "asc" if col in ("rank", "name") else "desc"
+        out[col] = page.request.url.path + page.qs(sort=col, dir=flip)
+    return out
 
 
 @router.get("/officers", response_class=HTMLResponse)
@@ -37,28 +51,33 @@ def officers(request: Request, db: ReadDB, settings: SettingsDep) -> Response:
     page = page_for(request, db)
     assert page.period is not None
     assert page.unit is not None
-    rows = figures(page, page.period, by="staff")["rows"]
-    names = staff_names(page)
-    ranks = rank(rows)
-    ranked = sorted((r for r in rows if r["key"] in ranks), key=lambda r: ranks[r["key"]])
-    rest = [r for r in rows if r["key"] not in ranks]
-    rest.sort(key=lambda r: (r["key"] is None, officer_label(page, names, r["key"])))
-    listed = []
-    for r in [*ranked, *rest]:
-        s = names.get(r["key"]) if r["key"] else None
-        listed.append(
-            {
-                "row": r,
-                "rank": ranks.get(r["key"]) if r["key"] else None,
-                "name": officer_label(page, names, r["key"]),
-                "counter": s.counter if s else "",
-                "slug": r["key"] if r["key"] is not None else "_none",
-            }
-        )
     # Officer ids are unique within a commune only: across communes the same id is another person,
     # so a unit above communes compares its sub-units instead of ranking officers.
     staff_ids = staff_ids_of(page.db, unit_ids(page))
     merged = len(staff_ids) != len(set(staff_ids))
+    rows = [] if merged else figures(page, page.period, by="staff")["rows"]
+    previous = [] if merged else figures(page, page.period.previous(), by="staff")["rows"]
+    end = min(page.period.date_to, page.today())
+    months = [
+        figures(page, parse_period("month", key, None, None, today=end), by="staff")["rows"]
+        for key in ([] if merged else month_keys(end, SPARK_MONTHS))
+    ]
+    names = staff_names(page)
+    sort, direction = sort_key_of(request.query_params.get("sort"), request.query_params.get("dir"))
+    table = officer_table(
+        rows,
+        previous,
+        months,
+        rank(rows),
+        names,
+        lambda key: officer_label(page, names, key),
+        sort=sort,
+        direction=direction,
+    )
+    t = translator(page.lang)
+    sparks = {
+        line.slug: spark_svg(line.spark, title=t("officers.trend_of", name=line.name)) for line in table.rows
+    }
     children = [u for u in page.units if u.parent_id == page.unit.id]
     sub_units = []
     if children:
@@ -74,7 +93,13 @@ def officers(request: Request, db: ReadDB, settings: SettingsDep) -> Response:
         page,
         "officers.html",
         "officers",
-        officers=[] if merged else listed,
+        officers=[] if merged else table.rows,
+        improved=table.improved,
+        declined=table.declined,
+        sparks=sparks,
+        sort=sort,
+        direction=direction,
+        sort_links=sort_links(page, sort, direction),
         officers_merged=merged,
         sub_units=sub_units,
         min_sample=settings.min_sample,

@@ -64,3 +64,38 @@ def slash_unit(world: World, tmp_path_factory: pytest.TempPathFactory) -> str:
         s.commit()
     assert all(r.status == "created" for r in results), results
     return last_month.strftime("%Y-%m")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """`make_demo` (the five-commune province) as of DEMO_TODAY, in a real migrated SQLite file."""
+    from dashboard_world import PASSWORD
+
+    from surveys.loader import default_survey_path, load_survey
+    from sync_server.admin import load_survey_versions
+    from sync_server.db import make_engine
+    from sync_server.demo import make_demo
+    from sync_server.migrations import upgrade
+    from sync_server.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("demo-world")
+    db_url = f"sqlite:///{tmp / 'server.db'}"
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with write_session(engine) as s:
+        load_survey_versions(s, [load_survey(default_survey_path())])
+        s.commit()
+    settings = Settings(database_url=db_url, data_dir=tmp / "server", secret_key="test-secret")
+    make_demo(engine, settings, today=DEMO_TODAY, admin_password=PASSWORD, leader_password=PASSWORD)
+    now = dt.datetime.combine(DEMO_TODAY, dt.time(9), TZ)
+    yield World(engine, db_url, tmp / "server", now, f"{DEMO_TODAY:%Y-%m}", now)
+    engine.dispose()
+
+
+DEMO_TODAY = dt.date(2026, 10, 5)
+
+
+@pytest.fixture()
+def demo_client(demo: World) -> Iterator[TestClient]:
+    with make_client(demo) as c:
+        yield c
