@@ -16,7 +16,6 @@ from sqlmodel import Session, col
 from surveys.loader import Survey, parse_survey
 
 from . import indices as ix
-from .ingest import _load_surveys, tally_rows
 from .models import (
     AlertAck,
     CommentState,
@@ -34,6 +33,7 @@ from .models import (
     User,
     table_of,
 )
+from .tallying import count_answers, stored_rules
 
 __all__ = [
     "UnknownUnit",
@@ -241,24 +241,19 @@ def _edge_tallies(
     )
     if not include_flagged:
         query = query.where(col(Response.misuse).is_(False))
-    rows = [
-        {
-            "survey_id": sid,
-            "survey_version": ver,
-            "bucket_month": month,
-            "staff_id": staff,
-            "answers": answers,
-            "misuse": misuse,
-        }
-        for sid, ver, month, staff, answers, misuse in session.execute(query)
-    ]
-    if not rows:
+    groups: dict[tuple[str, str, str, str | None], list[dict[str, Any]]] = {}
+    for sid, ver, month, staff, answers, _misuse in session.execute(query):
+        groups.setdefault((sid, ver, month, staff or None), []).append(answers)
+    if not groups:
         return ix.Tallies()
-    counted, ballots = tally_rows(rows, _load_surveys(session))
-    return ix.Tallies.from_rows(
-        ((m, s or None, q, v, n) for (_sid, m, s, q, v, _f), n in counted.items()),
-        ((m, s or None, n) for (_sid, m, s, _f), n in ballots.items()),
-    )
+    rules = stored_rules(session)
+    answer_rows: list[tuple[str, str | None, str, str, int]] = []
+    ballot_rows: list[tuple[str, str | None, int]] = []
+    for (sid, ver, month, staff), answer_sets in groups.items():
+        counts = count_answers(answer_sets, rules[(sid, ver)].types)
+        answer_rows.extend((month, staff, qid, value, n) for (qid, value), n in counts.items())
+        ballot_rows.append((month, staff, len(answer_sets)))
+    return ix.Tallies.from_rows(answer_rows, ballot_rows)
 
 
 def indices_for(
