@@ -39,8 +39,8 @@ from .models import (
     Staff,
     Tally,
     TallyBallots,
-    TallyPeriod,
-    TallyPeriodBallots,
+    TallyYear,
+    TallyYearBallots,
     Unit,
     table_of,
 )
@@ -54,7 +54,7 @@ __all__ = [
     "SurveyRules",
     "canonical_hash",
     "ingest_batch",
-    "rebuild_officer_periods",
+    "rebuild_officer_years",
     "rebuild_rollups",
 ]
 
@@ -385,7 +385,18 @@ def _track_seq(seqs: Iterable[int], device: Device) -> None:
     device.last_seq, device.seq_gaps = last, gaps
 
 
-_ANSWERS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+# The text `_JSON.encode(answers)` writes, from the C encoder built once instead of on every call.
+_C_JSON = (
+    _c_make_encoder(None, _JSON.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    if _c_make_encoder is not None
+    else None
+)
+
+
+def _answers_json(answers: dict[str, Any]) -> str:
+    return "".join(_C_JSON(answers, 0)) if _C_JSON is not None else _JSON.encode(answers)
 
 
 def _insert_responses(session: Session, rows: list[list[Any]]) -> None:
@@ -393,7 +404,7 @@ def _insert_responses(session: Session, rows: list[list[Any]]) -> None:
     connection = session.connection()
     names = ", ".join(_COLUMNS)
     if connection.dialect.name == "sqlite":
-        encode = _ANSWERS_JSON
+        encode = _answers_json
         received = rows[0][_RECEIVED]
         # The exact text SQLAlchemy's SQLite DATETIME writes, so reads and comparisons agree.
         received_text = received.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -410,7 +421,7 @@ def _insert_responses(session: Session, rows: list[list[Any]]) -> None:
         connection.exec_driver_sql(f"INSERT INTO response ({names}) VALUES ({marks})", params)
         return
     marks = ", ".join("%s::json" if name == "answers" else "%s" for name in _COLUMNS)
-    encode = _ANSWERS_JSON
+    encode = _answers_json
     params = []
     for row in rows:
         values = row.copy()
@@ -451,15 +462,15 @@ _ROLLUP_KEYS = ("unit_id", "survey_id", "month", "question_id", "value", "flagge
 _ROLLUP_BALLOT_KEYS = ("unit_id", "survey_id", "month", "flagged")
 _DAY_KEYS = ("unit_id", "survey_id", "day", "question_id", "value", "flagged")
 _DAY_BALLOT_KEYS = ("unit_id", "survey_id", "day", "flagged")
-_PERIOD_KEYS = ("unit_id", "survey_id", "period", "staff_key", "question_id", "value", "flagged")
-_PERIOD_BALLOT_KEYS = ("unit_id", "survey_id", "period", "staff_key", "flagged")
+_YEAR_KEYS = ("unit_id", "survey_id", "year", "staff_key", "question_id", "value", "flagged")
+_YEAR_BALLOT_KEYS = ("unit_id", "survey_id", "year", "staff_key", "flagged")
 
 # table name → (model, key columns, per-officer: only the ballot's own unit, else it and its ancestors)
 _TABLES: dict[str, tuple[type[Any], tuple[str, ...], bool]] = {
     "tally": (Tally, _TALLY_KEYS, True),
     "tally_ballots": (TallyBallots, _BALLOT_KEYS, True),
-    "tally_period": (TallyPeriod, _PERIOD_KEYS, True),
-    "tally_period_ballots": (TallyPeriodBallots, _PERIOD_BALLOT_KEYS, True),
+    "tally_year": (TallyYear, _YEAR_KEYS, True),
+    "tally_year_ballots": (TallyYearBallots, _YEAR_BALLOT_KEYS, True),
     "rollup_tally": (RollupTally, _ROLLUP_KEYS, False),
     "rollup_ballots": (RollupBallots, _ROLLUP_BALLOT_KEYS, False),
     "rollup_day_tally": (RollupDayTally, _DAY_KEYS, False),
@@ -468,8 +479,8 @@ _TABLES: dict[str, tuple[type[Any], tuple[str, ...], bool]] = {
 _MONTH_TABLES = (
     "tally",
     "tally_ballots",
-    "tally_period",
-    "tally_period_ballots",
+    "tally_year",
+    "tally_year_ballots",
     "rollup_tally",
     "rollup_ballots",
 )
@@ -514,22 +525,20 @@ def _aggregate(
                 target[pair] = target.get(pair, 0) + k
     out: dict[str, dict[tuple[Any, ...], int]] = {name: {} for name in tables}
     tally, month_rollup = out.get("tally", {}), out.get("rollup_tally", {})
-    period = out.get("tally_period", {})
+    year_tally = out.get("tally_year", {})
     for (survey_id, month, staff_key, flagged), counts in officer.items():
-        quarter, year = _periods(month)
+        year = month[:4]
         for (qid, value), n in counts.items():
             tally[(survey_id, month, staff_key, qid, value, flagged)] = n
             _add(month_rollup, (survey_id, month, qid, value, flagged), n)
-            _add(period, (survey_id, quarter, staff_key, qid, value, flagged), n)
-            _add(period, (survey_id, year, staff_key, qid, value, flagged), n)
+            _add(year_tally, (survey_id, year, staff_key, qid, value, flagged), n)
     tally_ballots, month_ballots = out.get("tally_ballots", {}), out.get("rollup_ballots", {})
-    period_ballots = out.get("tally_period_ballots", {})
+    year_ballots = out.get("tally_year_ballots", {})
     for (survey_id, month, staff_key, flagged), n in officer_n.items():
-        quarter, year = _periods(month)
+        year = month[:4]
         tally_ballots[(survey_id, month, staff_key, flagged)] = n
         _add(month_ballots, (survey_id, month, flagged), n)
-        _add(period_ballots, (survey_id, quarter, staff_key, flagged), n)
-        _add(period_ballots, (survey_id, year, staff_key, flagged), n)
+        _add(year_ballots, (survey_id, year, staff_key, flagged), n)
     day_tally = out.get("rollup_day_tally", {})
     for (survey_id, day_key, flagged), counts in day.items():
         for (qid, value), n in counts.items():
@@ -537,12 +546,6 @@ def _aggregate(
     if "rollup_day_ballots" in out:
         out["rollup_day_ballots"].update((key, n) for key, n in day_n.items())
     return out
-
-
-@lru_cache(maxsize=1024)
-def _periods(month: str) -> tuple[str, str]:
-    """The quarter ("2024-Q3") and the year ("2024") of a month "2024-09"."""
-    return f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}", month[:4]
 
 
 def _write_counts(
@@ -583,22 +586,17 @@ _CLOSURE = """WITH RECURSIVE closure (unit_id, ancestor_id) AS (
     SELECT closure.unit_id, unit.parent_id FROM closure JOIN unit ON unit.id = closure.ancestor_id
     WHERE unit.parent_id IS NOT NULL
 )"""
-# A month's quarter and year in SQL both databases read ("2024-09" → "2024-Q3", "2024").
-_QUARTER_SQL = (
-    "substr(t.month, 1, 4) || '-Q' || CAST((CAST(substr(t.month, 6, 2) AS INTEGER) + 2) / 3 AS TEXT)"
-)
-_YEAR_SQL = "substr(t.month, 1, 4)"
 
 
 def rebuild_rollups(session: Session) -> None:
-    """Refill every roll-up: months and the officers' quarters and years from the per-officer tallies
+    """Refill every roll-up: months and the officers' years from the per-officer month tallies
     (one INSERT … SELECT each), days from the stored ballots, unit by unit. For data loaded around
     ingest (benchmarks, migration 0010) and for a change of a unit's parent, which no command makes
     today (see docs/decisions.md). The caller commits."""
     connection = session.connection()
     for name in ("rollup_tally", "rollup_ballots", "rollup_day_tally", "rollup_day_ballots"):
         connection.exec_driver_sql(f"DELETE FROM {name}")
-    rebuild_officer_periods(session)
+    rebuild_officer_years(session)
     connection.exec_driver_sql(
         f"""INSERT INTO rollup_tally (unit_id, survey_id, month, question_id, value, flagged, count)
         {_CLOSURE}
@@ -631,26 +629,21 @@ def rebuild_rollups(session: Session) -> None:
         _write_counts(session, counts, unit_id, _ancestry(session, unit))
 
 
-def rebuild_officer_periods(session: Session) -> None:
-    """Refill the officers' quarter and year tallies from their month tallies. The caller commits."""
+def rebuild_officer_years(session: Session) -> None:
+    """Refill the officers' year tallies from their month tallies. The caller commits."""
     connection = session.connection()
-    for name in ("tally_period", "tally_period_ballots"):
+    for name in ("tally_year", "tally_year_ballots"):
         connection.exec_driver_sql(f"DELETE FROM {name}")
-    for period in (_QUARTER_SQL, _YEAR_SQL):
-        connection.exec_driver_sql(
-            f"""INSERT INTO tally_period
-            (unit_id, survey_id, period, staff_key, question_id, value, flagged, count)
-            SELECT t.unit_id, t.survey_id, {period}, t.staff_key, t.question_id, t.value, t.flagged,
-            sum(t.count)
-            FROM tally t
-            GROUP BY t.unit_id, t.survey_id, {period}, t.staff_key, t.question_id, t.value, t.flagged"""
-        )
-        connection.exec_driver_sql(
-            f"""INSERT INTO tally_period_ballots (unit_id, survey_id, period, staff_key, flagged, count)
-            SELECT t.unit_id, t.survey_id, {period}, t.staff_key, t.flagged, sum(t.count)
-            FROM tally_ballots t
-            GROUP BY t.unit_id, t.survey_id, {period}, t.staff_key, t.flagged"""
-        )
+    connection.exec_driver_sql(
+        """INSERT INTO tally_year (unit_id, survey_id, year, staff_key, question_id, value, flagged, count)
+        SELECT unit_id, survey_id, substr(month, 1, 4), staff_key, question_id, value, flagged, sum(count)
+        FROM tally GROUP BY unit_id, survey_id, substr(month, 1, 4), staff_key, question_id, value, flagged"""
+    )
+    connection.exec_driver_sql(
+        """INSERT INTO tally_year_ballots (unit_id, survey_id, year, staff_key, flagged, count)
+        SELECT unit_id, survey_id, substr(month, 1, 4), staff_key, flagged, sum(count)
+        FROM tally_ballots GROUP BY unit_id, survey_id, substr(month, 1, 4), staff_key, flagged"""
+    )
 
 
 def _ancestry(session: Session, unit: Unit) -> tuple[int, ...]:

@@ -33,8 +33,8 @@ __all__ = [
     "SurveyVersion",
     "Tally",
     "TallyBallots",
-    "TallyPeriod",
-    "TallyPeriodBallots",
+    "TallyYear",
+    "TallyYearBallots",
     "Unit",
     "User",
     "UtcDateTime",
@@ -374,17 +374,17 @@ class TallyBallots(SQLModel, table=True):
     count: int = Field(default=0, sa_type=BigInteger)
 
 
-class TallyPeriod(SQLModel, table=True):
-    """Answer counts per (unit, survey, quarter "2024-Q3" or year "2024", officer, question, value,
-    flagged): the per-officer tallies summed per quarter and year, kept at ingest, so a province's
-    year by officer reads one row per officer and value instead of twelve (migration 0010)."""
+class TallyYear(SQLModel, table=True):
+    """Answer counts per (unit, survey, year "2024", officer, question, value, flagged): the
+    per-officer tallies summed per year, kept at ingest, so a province's year by officer reads one
+    row per officer and value instead of twelve (migration 0010)."""
 
-    __tablename__ = "tally_period"
+    __tablename__ = "tally_year"
     __table_args__ = {"sqlite_with_rowid": False}
 
     unit_id: int = Field(primary_key=True, foreign_key="unit.id")
     survey_id: str = Field(primary_key=True, max_length=100)
-    period: str = Field(primary_key=True, max_length=7)
+    year: str = Field(primary_key=True, max_length=4)
     staff_key: str = Field(primary_key=True, max_length=64)
     question_id: str = Field(primary_key=True, max_length=100)
     value: str = Field(primary_key=True, max_length=100)
@@ -392,15 +392,15 @@ class TallyPeriod(SQLModel, table=True):
     count: int = Field(default=0, sa_type=BigInteger)
 
 
-class TallyPeriodBallots(SQLModel, table=True):
-    """Ballot counts per (unit, survey, quarter or year, officer, flagged)."""
+class TallyYearBallots(SQLModel, table=True):
+    """Ballot counts per (unit, survey, year, officer, flagged)."""
 
-    __tablename__ = "tally_period_ballots"
+    __tablename__ = "tally_year_ballots"
     __table_args__ = {"sqlite_with_rowid": False}
 
     unit_id: int = Field(primary_key=True, foreign_key="unit.id")
     survey_id: str = Field(primary_key=True, max_length=100)
-    period: str = Field(primary_key=True, max_length=7)
+    year: str = Field(primary_key=True, max_length=4)
     staff_key: str = Field(primary_key=True, max_length=64)
     flagged: bool = Field(default=False, primary_key=True)
     count: int = Field(default=0, sa_type=BigInteger)
