@@ -11,10 +11,14 @@ ballot ≥ 20,000/s, a replayed (already stored) one ≥ 50,000/s. The unit XA01
 through `ingest_batch` in this process under cProfile and prints the top functions.
 
     .venv/bin/python bench/ingest.py --ab --rounds 3      # product vs the bare reference, A B A B
+    .venv/bin/python bench/ingest.py --backend postgresql --devices 8 --batches 20 --batch 500
 
 `--ab` runs the product's server and the bare reference (bench/bare_ingest.py: FastAPI + sqlite3 that
 only parses and inserts) alternately on the same batches, each round on fresh SQLite files, and prints
 the ratio of their rates: noise from a shared machine hits both alike. Goal: new ≥ 0.75× the bare one.
+`--devices N` sends from N devices at once (each in its own commune of one province, so they share the
+province's roll-up rows) and prints ballots/s and the batch latency's median and p95. Goal on
+PostgreSQL with 8 devices: ≥ 20,000 new ballots/s, p95 ≤ 300 ms.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -188,6 +193,68 @@ def ab(n: int, batch: int, seed: int, rounds: int) -> None:
         )
 
 
+def concurrent(backend: str, devices: int, batches: int, batch: int, seed: int) -> None:
+    """`devices` kiosks, each in its own commune of one province, sending `batches` batches each at
+    the same time (one thread per device): new ballots/s over the whole run and the batch latency."""
+    with _data.temp_folder("bench-ingest-conc-") as tmp:
+        folder = Path(tmp)
+        with _data.fresh_database(backend, folder) as url:
+            engine = _data.make_engine(url)
+            units = [f"XA{k:02d}" for k in range(1, devices + 1)]
+            survey = _data.populate(engine, folder, units, officers=20, parent="TINH")
+            codes = {unit: _data.enrolment_code(engine, unit) for unit in units}
+            engine.dispose()
+            rng = random.Random(seed)
+            bodies: dict[str, list[bytes]] = {}
+            for unit in units:
+                staff: list[str | None] = [f"{unit.lower()}-cb{k:02d}" for k in range(20)] + [None]
+                bodies[unit] = encode(
+                    [_data.protocol_ballots(survey, staff, batch, i * batch + 1, rng) for i in range(batches)]
+                )
+            total = devices * batches * batch
+            print(
+                f"\n[{backend}] {devices} devices at once × {batches} batches × {batch:,} "
+                f"= {total:,} new ballots (gzip), each device in its own commune of one province"
+            )
+            with _data.serve(url, folder) as server, httpx.Client(base_url=server.base, timeout=60) as client:
+                headers: dict[str, dict[str, str]] = {}
+                for unit, code in codes.items():
+                    enrol = client.post("/api/v1/devices/enrol", json={"code": code, "name": "Quầy đo"})
+                    enrol.raise_for_status()
+                    headers[unit] = {
+                        "Authorization": f"Bearer {enrol.json()['token']}",
+                        "Content-Type": "application/json",
+                        "Content-Encoding": "gzip",
+                    }
+                results: dict[str, tuple[float, float, float, list[float]]] = {}
+
+                def device(unit: str) -> None:
+                    results[unit] = post_all(server, headers[unit], bodies[unit], "created")
+
+                db0 = _data.database_backends_cpu(server.url)
+                cpu0, t0 = server.cpu(), time.perf_counter()
+                threads = [threading.Thread(target=device, args=(unit,)) for unit in units]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                wall, cpu = time.perf_counter() - t0, server.cpu() - cpu0
+                db_cpu = sum(
+                    s - db0.get(pid, 0.0) for pid, s in _data.database_backends_cpu(server.url).items()
+                )
+                if len(results) != devices:
+                    raise SystemExit("a device failed; see above")
+                latencies = [x for r in results.values() for x in r[3]]
+                p95 = statistics.quantiles(latencies, n=20)[-1]
+                database = f", PostgreSQL backends {db_cpu:5.2f} s" if backend == "postgresql" else ""
+                print(
+                    f"  new       {total / wall:>9,.0f} ballots/s wall   server CPU {cpu:6.2f} s{database}   "
+                    f"batch latency median {statistics.median(latencies) * 1000:5.0f} ms, "
+                    f"p95 {p95 * 1000:5.0f} ms, max {max(latencies) * 1000:5.0f} ms"
+                )
+                print("  goal (PostgreSQL, 8 devices): ≥ 20,000 new ballots/s, p95 batch latency ≤ 300 ms")
+
+
 def profile(n: int, batch: int, seed: int) -> None:
     """`ingest_batch` in this process on SQLite under cProfile: where a new batch's time goes."""
     from sqlmodel import Session, select
@@ -232,6 +299,10 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--ab", action="store_true", help="product vs the bare reference, alternately")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--devices", type=int, default=0, help="N devices sending at once (e.g. 8 on PostgreSQL)"
+    )
+    parser.add_argument("--batches", type=int, default=20, help="batches per device with --devices")
     args = parser.parse_args()
     print(f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}")
     print(_data.CAVEATS)
@@ -241,6 +312,13 @@ def main() -> None:
         ab(args.n, args.batch, args.seed, args.rounds)
         return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if args.devices:
+        for backend in backends:
+            if backend == "postgresql" and not _data.pg_admin_url():
+                print("\n[postgresql] skipped: set SURVEY_TEST_PG_URL to an admin URL")
+                continue
+            concurrent(backend, args.devices, args.batches, args.batch, args.seed)
+        return
     for backend in backends:
         if backend == "postgresql" and not _data.pg_admin_url():
             print("\n[postgresql] skipped: set SURVEY_TEST_PG_URL to an admin URL")

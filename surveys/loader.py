@@ -23,6 +23,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from surveys.canonical import canonical_json
+
 __all__ = [
     "OVERALL_ID",
     "QUESTION_TYPES",
@@ -257,8 +259,7 @@ class Survey:
     @cached_property
     def canonical_json(self) -> bytes:
         """`to_json()` as UTF-8 bytes: sorted keys, no whitespace, NFC text (already normalised)."""
-        text = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return text.encode("utf-8")
+        return canonical_json(self.to_json()).encode("utf-8")
 
     @cached_property
     def content_hash(self) -> str:

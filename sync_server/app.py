@@ -5,6 +5,7 @@ app = create_app(Settings.from_env())
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -63,6 +64,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # What is alive once the app is built (modules, tables, routes: hundreds of thousands of
+        # objects) is never garbage: kept out of the collector's full passes, which a batch's
+        # thousands of new objects would otherwise trigger over and over (docs/decisions.md).
+        gc.collect()
+        gc.freeze()
         yield
         if own_engine:
             engine.dispose()

@@ -10,15 +10,14 @@ upserted in the same transaction, so reading figures never scans ballots.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import unicodedata
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +25,8 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from .db import bulk_insert
+from surveys.canonical import checked_hash
+
 from .models import (
     Device,
     Response,
@@ -37,12 +37,14 @@ from .models import (
     RollupDayTally,
     RollupTally,
     Staff,
-    SurveyVersion,
     Tally,
     TallyBallots,
+    TallyYear,
+    TallyYearBallots,
     Unit,
     table_of,
 )
+from .tallying import SurveyRules, count_answers, stored_rules
 
 __all__ = [
     "ALERT_NEGATIVE",
@@ -52,15 +54,13 @@ __all__ = [
     "SurveyRules",
     "canonical_hash",
     "ingest_batch",
+    "rebuild_officer_years",
     "rebuild_rollups",
-    "tally_rows",
 ]
 
 ALERT_NEGATIVE = "rat_khong_hai_long"
 ALERT_VIOLATION = "vi_pham_5_khong"
 OVERALL_QUESTION = "tong_the"
-ANSWERED = "__answered__"
-EMPTY = "__empty__"
 VIOLATION_QUESTION = "nam_khong"
 # A low score's reason about money is the "5 không" violation it names (survey-format.md, follow-ups).
 MONEY_REASONS = (("ly_do_chua_hai_long", "doi_tien_qua"),)
@@ -102,86 +102,13 @@ class IngestRules:
     misuse_run: int = 3
 
 
-@dataclass(frozen=True)
-class SurveyRules:
-    """What an answer must look like, per question, for one survey version."""
-
-    types: dict[str, str]
-    options: dict[str, frozenset[str]]
-    required: frozenset[str]
-
-    @classmethod
-    def from_json(cls, survey: dict[str, Any]) -> SurveyRules:
-        """Rules from the survey-format.md JSON shape."""
-        types: dict[str, str] = {}
-        options: dict[str, frozenset[str]] = {}
-        required: set[str] = set()
-        for question in survey.get("questions", []):
-            qid = question["id"]
-            types[qid] = question["type"]
-            options[qid] = frozenset(opt["id"] for opt in question.get("options", []) or [])
-            if question.get("required") or qid == OVERALL_QUESTION:
-                required.add(qid)
-        return cls(types=types, options=options, required=frozenset(required))
-
-
 class _Reject(Exception):
     """An item broke a rule; the message says which."""
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-# The C encoder built once, as JSONEncoder.encode would build it on every call (same arguments,
-# so the same text), without the circular-reference markers: a parsed JSON body has no cycles.
-_C_CANONICAL = (
-    _c_make_encoder(
-        None,
-        _CANONICAL.default,
-        json.encoder.encode_basestring,
-        None,
-        ":",
-        ",",
-        True,
-        False,
-        True,
-    )
-    if _c_make_encoder is not None
-    else None
-)
-
-
-def _canonical(item: Any) -> tuple[str, str | None]:
-    """The canonical hash and, when the item holds a string no database can store, the reason."""
-    if _C_CANONICAL is not None and type(item) is dict:
-        text = "".join(_C_CANONICAL(item, 0))
-    else:
-        text = _CANONICAL.encode(item)
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate: not UTF-8, so not storable; hashed as Python holds it, to stay stable.
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), (
-            "a string holds a lone surrogate (not valid Unicode text)"
-        )
-    problem = None
-    if "\\u0000" in text and _has_nul(item):  # the encoder writes NUL as \u0000
-        problem = "a string holds a NUL character"
-    return hashlib.sha256(data).hexdigest(), problem
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any("\x00" in k or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 def canonical_hash(item: Any) -> str:
     """SHA-256 of the item's canonical JSON: sorted keys, no spaces, UTF-8. Equal hash = identical."""
-    return _canonical(item)[0]
+    return checked_hash(item)[0]
 
 
 def _without_contact(item: Any) -> Any:
@@ -275,6 +202,7 @@ class _Context:
     staff_ids: frozenset[str]
     zone: ZoneInfo
     ancestry: tuple[int, ...]
+    source: str = "kiosk"
     future_limit: dt.datetime = field(init=False)
     unit_id: int = field(init=False)
     device_id: str = field(init=False)
@@ -286,8 +214,39 @@ class _Context:
         self.unit_id, self.device_id = self.unit.id, self.device.id
 
 
-def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
-    """The `response` row for a valid item; raises _Reject naming the broken rule."""
+# The `response` columns in the order a stored row (a list, one per ballot) holds them.
+_COLUMNS = (
+    "id",
+    "unit_id",
+    "device_id",
+    "seq",
+    "survey_id",
+    "survey_version",
+    "staff_id",
+    "started_at",
+    "submitted_at",
+    "received_at",
+    "clock_offset_s",
+    "bucket_month",
+    "bucket_day",
+    "answers",
+    "comment",
+    "contact_phone",
+    "lang",
+    "clock_suspect",
+    "misuse",
+    "alert_kind",
+    "has_comment",
+    "content_hash",
+    "source",
+)
+_SEQ, _SURVEY, _VERSION, _STAFF, _STARTED, _SUBMITTED, _RECEIVED = 3, 4, 5, 6, 7, 8, 9
+_MONTH, _DAY, _ANSWERS, _MISUSE, _HASH = 11, 12, 13, 18, 21
+
+
+def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> list[Any]:
+    """The `response` row (a list in `_COLUMNS` order) for a valid item; raises _Reject naming the
+    broken rule."""
     seq = item.get("seq")
     if type(seq) is not int or not 1 <= seq < MAX_SEQ:
         raise _Reject("seq must be a whole number ≥ 1")
@@ -347,66 +306,39 @@ def _validate(item: dict[str, Any], rid: str, ctx: _Context) -> dict[str, Any]:
     now = ctx.now
     clock_suspect = submitted_at > ctx.future_limit or submitted_at < EARLIEST_CLOCK
     local = (now if clock_suspect else submitted_at).astimezone(ctx.zone)
-    alerts = []
+    alert = None
     if answers.get(OVERALL_QUESTION) == 1:
-        alerts.append(ALERT_NEGATIVE)
-    violation = rules.types.get(VIOLATION_QUESTION) == "checklist" and bool(answers.get(VIOLATION_QUESTION))
-    money = any(
-        rules.types.get(qid) == "checklist" and option in (answers.get(qid) or ())
-        for qid, option in MONEY_REASONS
-    )
-    if violation or money:
-        alerts.append(ALERT_VIOLATION)
-    return {
-        "id": rid,
-        "unit_id": ctx.unit_id,
-        "device_id": ctx.device_id,
-        "seq": seq,
-        "survey_id": survey_id,
-        "survey_version": version,
-        "staff_id": staff_id,
-        "started_at": started_at,
-        "submitted_at": submitted_at,
-        "received_at": now,
-        "clock_offset_s": ctx.clock_offset_s,
-        "bucket_month": f"{local.year:04d}-{local.month:02d}",
-        "bucket_day": local.date(),
-        "answers": answers,
-        "comment": comment,
-        "contact_phone": phone,
-        "lang": lang,
-        "clock_suspect": clock_suspect,
-        "misuse": False,
-        "alert_kind": ",".join(alerts) or None,
-        "has_comment": bool(comment and comment.strip()),
-        "content_hash": "",
-    }
-
-
-def _load_surveys(session: Session) -> dict[tuple[str, str], SurveyRules]:
-    rows = session.execute(
-        select(col(SurveyVersion.survey_id), col(SurveyVersion.version), col(SurveyVersion.content_hash))
-    ).all()
-    out: dict[tuple[str, str], SurveyRules] = {}
-    for survey_id, version, content_hash in rows:
-        out[(survey_id, version)] = _cached_rules(session, survey_id, version, content_hash)
-    return out
-
-
-_RULES_BY_HASH: dict[str, SurveyRules] = {}
-
-
-def _cached_rules(session: Session, survey_id: str, version: str, content_hash: str) -> SurveyRules:
-    rules = _RULES_BY_HASH.get(content_hash)
-    if rules is None:
-        survey_json = session.execute(
-            select(col(SurveyVersion.json_)).where(
-                col(SurveyVersion.survey_id) == survey_id, col(SurveyVersion.version) == version
-            )
-        ).scalar_one()
-        rules = SurveyRules.from_json(survey_json)
-        _RULES_BY_HASH[content_hash] = rules
-    return rules
+        alert = ALERT_NEGATIVE
+    violation = types.get(VIOLATION_QUESTION) == "checklist" and bool(answers.get(VIOLATION_QUESTION))
+    if violation or any(
+        types.get(qid) == "checklist" and option in (answers.get(qid) or ()) for qid, option in MONEY_REASONS
+    ):
+        alert = f"{alert},{ALERT_VIOLATION}" if alert else ALERT_VIOLATION
+    return [
+        rid,
+        ctx.unit_id,
+        ctx.device_id,
+        seq,
+        survey_id,
+        version,
+        staff_id,
+        started_at,
+        submitted_at,
+        now,
+        ctx.clock_offset_s,
+        f"{local.year:04d}-{local.month:02d}",
+        local.date(),
+        answers,
+        comment,
+        phone,
+        lang,
+        clock_suspect,
+        False,
+        alert,
+        bool(comment and comment.strip()),
+        "",
+        ctx.source,
+    ]
 
 
 def _existing(session: Session, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -425,16 +357,17 @@ def _existing(session: Session, ids: Sequence[str]) -> dict[str, tuple[str, str]
     return found
 
 
-def _flag_misuse(rows: list[dict[str, Any]], device: Device, rules: IngestRules) -> None:
+def _flag_misuse(rows: list[list[Any]], device: Device, rules: IngestRules) -> None:
     """Flag runs of ballots submitted seconds apart (see docs/decisions.md), in seq order."""
     last_at, run = device.last_submitted_at, device.burst_run
-    for row in sorted(rows, key=lambda r: r["seq"]):
-        if row["seq"] <= device.last_seq:
+    last_seq, gap_s, min_run = device.last_seq, rules.misuse_gap_s, rules.misuse_run
+    for row in sorted(rows, key=itemgetter(_SEQ)):
+        if row[_SEQ] <= last_seq:
             continue  # a late gap filler: its neighbours were judged already
-        at = row["submitted_at"]
+        at = row[_SUBMITTED]
         gap = (at - last_at).total_seconds() if last_at is not None else None
-        run = run + 1 if gap is not None and 0 <= gap < rules.misuse_gap_s else 1
-        row["misuse"] = run >= rules.misuse_run
+        run = run + 1 if gap is not None and 0 <= gap < gap_s else 1
+        row[_MISUSE] = run >= min_run
         last_at = at
     device.last_submitted_at, device.burst_run = last_at, run
 
@@ -452,36 +385,49 @@ def _track_seq(seqs: Iterable[int], device: Device) -> None:
     device.last_seq, device.seq_gaps = last, gaps
 
 
-def tally_rows(
-    rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules]
-) -> tuple[Counter[tuple[str, str, str, str, str, bool]], Counter[tuple[str, str, str, bool]]]:
-    """Answer and ballot counts of stored rows, keyed as the tally tables are (Seam 2)."""
-    ballots: Counter[tuple[str, str, str, bool]] = Counter()
-    cells: dict[tuple[str, str, str, bool], Counter[tuple[str, Any]]] = {}
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+# The text `_JSON.encode(answers)` writes, from the C encoder built once instead of on every call.
+_C_JSON = (
+    _c_make_encoder(None, _JSON.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    if _c_make_encoder is not None
+    else None
+)
+
+
+def _answers_json(answers: dict[str, Any]) -> str:
+    return "".join(_C_JSON(answers, 0)) if _C_JSON is not None else _JSON.encode(answers)
+
+
+def _insert_responses(session: Session, rows: list[list[Any]]) -> None:
+    """One driver-level executemany of the batch's rows, with the values as each database keeps them."""
+    connection = session.connection()
+    names = ", ".join(_COLUMNS)
+    if connection.dialect.name == "sqlite":
+        encode = _answers_json
+        received = rows[0][_RECEIVED]
+        # The exact text SQLAlchemy's SQLite DATETIME writes, so reads and comparisons agree.
+        received_text = received.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        params = []
+        for row in rows:
+            values = row.copy()
+            values[_STARTED] = row[_STARTED].replace(tzinfo=None).isoformat(" ", "microseconds")
+            values[_SUBMITTED] = row[_SUBMITTED].replace(tzinfo=None).isoformat(" ", "microseconds")
+            values[_RECEIVED] = received_text
+            values[_DAY] = row[_DAY].isoformat()
+            values[_ANSWERS] = encode(row[_ANSWERS])
+            params.append(tuple(values))
+        marks = ", ".join("?" for _ in _COLUMNS)
+        connection.exec_driver_sql(f"INSERT INTO response ({names}) VALUES ({marks})", params)
+        return
+    marks = ", ".join("%s::json" if name == "answers" else "%s" for name in _COLUMNS)
+    encode = _answers_json
+    params = []
     for row in rows:
-        cell = (row["survey_id"], row["bucket_month"], row["staff_id"] or "", bool(row["misuse"]))
-        ballots[cell] += 1
-        counts = cells.get(cell)
-        if counts is None:
-            counts = cells[cell] = Counter()
-        types = surveys[(row["survey_id"], row["survey_version"])].types
-        for qid, value in row["answers"].items():
-            if value is None:
-                continue
-            qtype = types.get(qid)
-            if qtype == "rating5":
-                counts[(qid, value)] += 1
-            elif qtype == "checklist":
-                counts[(qid, ANSWERED)] += 1
-                if not value:
-                    counts[(qid, EMPTY)] += 1
-                for option in value:
-                    counts[(qid, option)] += 1
-    answers: Counter[tuple[str, str, str, str, str, bool]] = Counter()
-    for (survey_id, month, staff_key, flagged), counts in cells.items():
-        for (qid, value), n in counts.items():
-            answers[(survey_id, month, staff_key, qid, str(value), flagged)] += n
-    return answers, ballots
+        values = row.copy()
+        values[_ANSWERS] = encode(row[_ANSWERS])
+        params.append(tuple(values))
+    connection.exec_driver_sql(f"INSERT INTO response ({names}) VALUES ({marks})", params)
 
 
 def _upsert(session: Session, table: Table, keys: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -516,108 +462,120 @@ _ROLLUP_KEYS = ("unit_id", "survey_id", "month", "question_id", "value", "flagge
 _ROLLUP_BALLOT_KEYS = ("unit_id", "survey_id", "month", "flagged")
 _DAY_KEYS = ("unit_id", "survey_id", "day", "question_id", "value", "flagged")
 _DAY_BALLOT_KEYS = ("unit_id", "survey_id", "day", "flagged")
-
-
-def _aggregate(
-    rows: Iterable[dict[str, Any]], surveys: dict[tuple[str, str], SurveyRules], sqlite: bool
-) -> dict[str, Counter[tuple[Any, ...]]]:
-    """The counts of each tally and roll-up table (without the unit), keyed by table name.
-
-    One pass over the ballots fills two sets of cells: (survey, month, officer, flagged) for the
-    per-officer tallies and the month roll-up, (survey, day, flagged) for the day roll-up; the rows
-    are then made per distinct (question, value) of a cell, not per answer."""
-    # Counted once per (survey, month, officer, day, flagged) cell, then folded into both sets:
-    # a month is a function of the day, so no count is lost or doubled.
-    cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
-    cell_ballots: Counter[tuple[Any, ...]] = Counter()
-    for row in rows:
-        survey_id = row["survey_id"]
-        key = (survey_id, row["bucket_month"], row["staff_id"] or "", row["bucket_day"], bool(row["misuse"]))
-        cell_ballots[key] += 1
-        counts = cells.get(key)
-        if counts is None:
-            counts = cells[key] = Counter()
-        types = surveys[(survey_id, row["survey_version"])].types
-        for qid, value in row["answers"].items():
-            if value is None:
-                continue
-            qtype = types.get(qid)
-            if qtype == "rating5":
-                counts[(qid, value)] += 1
-            elif qtype == "checklist":
-                counts[(qid, ANSWERED)] += 1
-                if not value:
-                    counts[(qid, EMPTY)] += 1
-                for option in value:
-                    counts[(qid, option)] += 1
-    officer_cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
-    day_cells: dict[tuple[Any, ...], Counter[tuple[str, Any]]] = {}
-    officer_ballots: Counter[tuple[Any, ...]] = Counter()
-    day_ballots: Counter[tuple[Any, ...]] = Counter()
-    for (survey_id, month_key, staff_key, day_key, flagged), counts in cells.items():
-        officer_key = (survey_id, month_key, staff_key, flagged)
-        day_cell = (survey_id, day_key, flagged)
-        n_ballots = cell_ballots[(survey_id, month_key, staff_key, day_key, flagged)]
-        officer_ballots[officer_key] += n_ballots
-        day_ballots[day_cell] += n_ballots
-        by_officer = officer_cells.get(officer_key)
-        if by_officer is None:
-            by_officer = officer_cells[officer_key] = Counter()
-        by_officer.update(counts)
-        by_day = day_cells.get(day_cell)
-        if by_day is None:
-            by_day = day_cells[day_cell] = Counter()
-        by_day.update(counts)
-    out: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in _TABLES}
-    text = _TEXT.get  # values as the tables hold them; a few hundred keys per batch
-    tally, month = out["tally"], out["rollup_tally"]
-    for (survey_id, month_key, staff_key, flagged), counts in officer_cells.items():
-        for (qid, value), n in counts.items():
-            value = text(value) or str(value)
-            tally[(survey_id, month_key, staff_key, qid, value, flagged)] += n
-            month[(survey_id, month_key, qid, value, flagged)] += n
-    day = out["rollup_day_tally"]
-    for (survey_id, day_key, flagged), counts in day_cells.items():
-        # The driver-level statements bind raw values: SQLite keeps a Date as ISO text.
-        day_value = day_key.isoformat() if sqlite else day_key
-        for (qid, value), n in counts.items():
-            day[(survey_id, day_value, qid, text(value) or str(value), flagged)] += n
-    for (survey_id, month_key, staff_key, flagged), n in officer_ballots.items():
-        out["tally_ballots"][(survey_id, month_key, staff_key, flagged)] += n
-        out["rollup_ballots"][(survey_id, month_key, flagged)] += n
-    for (survey_id, day_key, flagged), n in day_ballots.items():
-        out["rollup_day_ballots"][(survey_id, day_key.isoformat() if sqlite else day_key, flagged)] += n
-    return out
-
-
-_TEXT = {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}
-
+_YEAR_KEYS = ("unit_id", "survey_id", "year", "staff_key", "question_id", "value", "flagged")
+_YEAR_BALLOT_KEYS = ("unit_id", "survey_id", "year", "staff_key", "flagged")
 
 # table name → (model, key columns, per-officer: only the ballot's own unit, else it and its ancestors)
 _TABLES: dict[str, tuple[type[Any], tuple[str, ...], bool]] = {
     "tally": (Tally, _TALLY_KEYS, True),
     "tally_ballots": (TallyBallots, _BALLOT_KEYS, True),
+    "tally_year": (TallyYear, _YEAR_KEYS, True),
+    "tally_year_ballots": (TallyYearBallots, _YEAR_BALLOT_KEYS, True),
     "rollup_tally": (RollupTally, _ROLLUP_KEYS, False),
     "rollup_ballots": (RollupBallots, _ROLLUP_BALLOT_KEYS, False),
     "rollup_day_tally": (RollupDayTally, _DAY_KEYS, False),
     "rollup_day_ballots": (RollupDayBallots, _DAY_BALLOT_KEYS, False),
 }
+_MONTH_TABLES = (
+    "tally",
+    "tally_ballots",
+    "tally_year",
+    "tally_year_ballots",
+    "rollup_tally",
+    "rollup_ballots",
+)
+_DAY_TABLES = ("rollup_day_tally", "rollup_day_ballots")
+
+
+def _add(target: dict[Any, int], key: Any, n: int) -> None:
+    target[key] = target.get(key, 0) + n
+
+
+def _aggregate(
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]],
+    surveys: dict[tuple[str, str], SurveyRules],
+    sqlite: bool,
+    tables: Sequence[str] = tuple(_TABLES),
+) -> dict[str, dict[tuple[Any, ...], int]]:
+    """The counts of each tally and roll-up table (without the unit), keyed by table name.
+
+    `groups` holds the answers of checked ballots per (survey, version, month, officer key, day,
+    flagged) cell. Each cell is counted once by the kernel, then folded into the cells of each table:
+    a month is a function of the day, so no count is lost or doubled."""
+    officer: dict[tuple[Any, ...], dict[tuple[str, str], int]] = {}
+    officer_n: dict[tuple[Any, ...], int] = {}
+    day: dict[tuple[Any, ...], dict[tuple[str, str], int]] = {}
+    day_n: dict[tuple[Any, ...], int] = {}
+    want_months = any(name in _MONTH_TABLES for name in tables)
+    want_days = any(name in _DAY_TABLES for name in tables)
+    for (survey_id, version, month, staff_key, day_key, flagged), answer_sets in groups.items():
+        counts = count_answers(answer_sets, surveys[(survey_id, version)].types)
+        n = len(answer_sets)
+        if want_months:
+            key = (survey_id, month, staff_key, flagged)
+            _add(officer_n, key, n)
+            target = officer.setdefault(key, {})
+            for pair, k in counts.items():
+                target[pair] = target.get(pair, 0) + k
+        if want_days:
+            day_cell = (survey_id, day_key.isoformat() if sqlite else day_key, flagged)
+            _add(day_n, day_cell, n)
+            target = day.setdefault(day_cell, {})
+            for pair, k in counts.items():
+                target[pair] = target.get(pair, 0) + k
+    out: dict[str, dict[tuple[Any, ...], int]] = {name: {} for name in tables}
+    tally, month_rollup = out.get("tally", {}), out.get("rollup_tally", {})
+    year_tally = out.get("tally_year", {})
+    for (survey_id, month, staff_key, flagged), counts in officer.items():
+        year = month[:4]
+        for (qid, value), n in counts.items():
+            tally[(survey_id, month, staff_key, qid, value, flagged)] = n
+            _add(month_rollup, (survey_id, month, qid, value, flagged), n)
+            _add(year_tally, (survey_id, year, staff_key, qid, value, flagged), n)
+    tally_ballots, month_ballots = out.get("tally_ballots", {}), out.get("rollup_ballots", {})
+    year_ballots = out.get("tally_year_ballots", {})
+    for (survey_id, month, staff_key, flagged), n in officer_n.items():
+        year = month[:4]
+        tally_ballots[(survey_id, month, staff_key, flagged)] = n
+        _add(month_ballots, (survey_id, month, flagged), n)
+        _add(year_ballots, (survey_id, year, staff_key, flagged), n)
+    day_tally = out.get("rollup_day_tally", {})
+    for (survey_id, day_key, flagged), counts in day.items():
+        for (qid, value), n in counts.items():
+            day_tally[(survey_id, day_key, qid, value, flagged)] = n
+    if "rollup_day_ballots" in out:
+        out["rollup_day_ballots"].update((key, n) for key, n in day_n.items())
+    return out
 
 
 def _write_counts(
-    session: Session, counts: dict[str, Counter[tuple[Any, ...]]], own: int, chain: Sequence[int]
+    session: Session, counts: dict[str, dict[tuple[Any, ...], int]], own: int, chain: Sequence[int]
 ) -> None:
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for name, by_key in counts.items():
         model, keys, per_officer = _TABLES[name]
-        # Sorted keys: concurrent batches (PostgreSQL) lock shared roll-up rows in one order, no cycle.
-        ordered = sorted(by_key.items())
+        # Sorted keys on PostgreSQL: concurrent batches lock shared roll-up rows in one order, no cycle.
+        items = sorted(by_key.items()) if postgresql else by_key.items()
         units = (own,) if per_officer else chain
-        _upsert(session, table_of(model), keys, [(unit, *key, n) for unit in units for key, n in ordered])
+        _upsert(session, table_of(model), keys, [(unit, *key, n) for unit in units for key, n in items])
 
 
-def _store_tallies(session: Session, ctx: _Context, rows: list[dict[str, Any]]) -> None:
+def _group(rows: Iterable[Sequence[Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    """Stored rows' answers per (survey, version, month, officer key, day, flagged) cell."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        key = (row[_SURVEY], row[_VERSION], row[_MONTH], row[_STAFF] or "", row[_DAY], bool(row[_MISUSE]))
+        answer_sets = groups.get(key)
+        if answer_sets is None:
+            groups[key] = [row[_ANSWERS]]
+        else:
+            answer_sets.append(row[_ANSWERS])
+    return groups
+
+
+def _store_tallies(session: Session, ctx: _Context, rows: list[list[Any]]) -> None:
     """Upsert the batch's per-officer tallies and the roll-ups of its unit and each ancestor."""
-    counts = _aggregate(rows, ctx.surveys, session.get_bind().dialect.name == "sqlite")
+    counts = _aggregate(_group(rows), ctx.surveys, session.get_bind().dialect.name == "sqlite")
     _write_counts(session, counts, ctx.unit_id, ctx.ancestry)
 
 
@@ -631,12 +589,14 @@ _CLOSURE = """WITH RECURSIVE closure (unit_id, ancestor_id) AS (
 
 
 def rebuild_rollups(session: Session) -> None:
-    """Refill every roll-up: months from the per-officer tallies (one INSERT … SELECT each), days from
-    the stored ballots, unit by unit. For data loaded around ingest (benchmarks) and for a change of a
-    unit's parent, which no command makes today (see docs/decisions.md). The caller commits."""
+    """Refill every roll-up: months and the officers' years from the per-officer month tallies
+    (one INSERT … SELECT each), days from the stored ballots, unit by unit. For data loaded around
+    ingest (benchmarks, migration 0010) and for a change of a unit's parent, which no command makes
+    today (see docs/decisions.md). The caller commits."""
     connection = session.connection()
     for name in ("rollup_tally", "rollup_ballots", "rollup_day_tally", "rollup_day_ballots"):
         connection.exec_driver_sql(f"DELETE FROM {name}")
+    rebuild_officer_years(session)
     connection.exec_driver_sql(
         f"""INSERT INTO rollup_tally (unit_id, survey_id, month, question_id, value, flagged, count)
         {_CLOSURE}
@@ -651,29 +611,39 @@ def rebuild_rollups(session: Session) -> None:
         FROM tally_ballots t JOIN closure ON closure.unit_id = t.unit_id
         GROUP BY closure.ancestor_id, t.survey_id, t.month, t.flagged"""
     )
-    surveys = _load_surveys(session)
+    surveys = stored_rules(session)
     sqlite = session.get_bind().dialect.name == "sqlite"
-    columns = [
-        col(Response.survey_id),
-        col(Response.survey_version),
-        col(Response.bucket_month),
-        col(Response.bucket_day),
-        col(Response.staff_id),
-        col(Response.answers),
-        col(Response.misuse),
-    ]
-    names = ["survey_id", "survey_version", "bucket_month", "bucket_day", "staff_id", "answers", "misuse"]
+    columns = [col(Response.survey_id), col(Response.survey_version), col(Response.bucket_day)]
+    columns += [col(Response.answers), col(Response.misuse)]
     unit_ids = session.execute(select(col(Response.unit_id)).distinct()).scalars().all()
     for unit_id in sorted(unit_ids):
         unit = session.get(Unit, unit_id)
         assert unit is not None
-        rows = (
-            dict(zip(names, r, strict=True))
-            for r in session.execute(select(*columns).where(col(Response.unit_id) == unit_id))
-        )
-        counts = _aggregate(rows, surveys, sqlite)
-        days = {name: counts[name] for name in ("rollup_day_tally", "rollup_day_ballots")}
-        _write_counts(session, days, unit_id, _ancestry(session, unit))
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for survey_id, version, day, answers, misuse in session.execute(
+            select(*columns).where(col(Response.unit_id) == unit_id)
+        ):
+            # Only the day roll-ups are made here: the month and officer keys are not needed.
+            groups.setdefault((survey_id, version, "", "", day, bool(misuse)), []).append(answers)
+        counts = _aggregate(groups, surveys, sqlite, _DAY_TABLES)
+        _write_counts(session, counts, unit_id, _ancestry(session, unit))
+
+
+def rebuild_officer_years(session: Session) -> None:
+    """Refill the officers' year tallies from their month tallies. The caller commits."""
+    connection = session.connection()
+    for name in ("tally_year", "tally_year_ballots"):
+        connection.exec_driver_sql(f"DELETE FROM {name}")
+    connection.exec_driver_sql(
+        """INSERT INTO tally_year (unit_id, survey_id, year, staff_key, question_id, value, flagged, count)
+        SELECT unit_id, survey_id, substr(month, 1, 4), staff_key, question_id, value, flagged, sum(count)
+        FROM tally GROUP BY unit_id, survey_id, substr(month, 1, 4), staff_key, question_id, value, flagged"""
+    )
+    connection.exec_driver_sql(
+        """INSERT INTO tally_year_ballots (unit_id, survey_id, year, staff_key, flagged, count)
+        SELECT unit_id, survey_id, substr(month, 1, 4), staff_key, flagged, sum(count)
+        FROM tally_ballots GROUP BY unit_id, survey_id, substr(month, 1, 4), staff_key, flagged"""
+    )
 
 
 def _ancestry(session: Session, unit: Unit) -> tuple[int, ...]:
@@ -694,17 +664,22 @@ _RACE_RETRIES = 5
 
 def _classify(
     session: Session, ctx: _Context, prepared: list[tuple[Any, str | None, str | None, str, str | None]]
-) -> tuple[list[ItemResult], list[dict[str, Any]], list[tuple[str, dict[str, Any], Any]], list[int]]:
+) -> tuple[list[ItemResult], list[list[Any]], list[tuple[str, dict[str, Any], Any]], list[int]]:
     """Results in input order, the rows to store, the audit rows (table, row) and the seqs received."""
     now, device_id, unit_id = ctx.now, ctx.device_id, ctx.unit_id
     existing = _existing(session, sorted({p[2] for p in prepared if p[2] is not None}))
     results: list[ItemResult] = []
-    created: list[dict[str, Any]] = []
+    created: list[list[Any]] = []
     audit: list[tuple[str, dict[str, Any], Any]] = []
     received_seqs: list[int] = []
     for item, raw_id, rid, content_hash, problem in prepared:
         # Text columns cannot hold NUL or a lone surrogate: the id is kept escaped (`raw` has it exactly).
-        shown_id = _storable(raw_id[:MAX_ID_CHARS]) if raw_id is not None else None
+        if raw_id is None:
+            shown_id = None
+        elif rid == raw_id:
+            shown_id = raw_id  # a canonical UUID: nothing to escape or cut
+        else:
+            shown_id = _storable(raw_id[:MAX_ID_CHARS])
         if rid is not None and rid in existing:
             first_hash, first_device = existing[rid]
             if first_hash == content_hash and first_device == device_id:
@@ -755,10 +730,10 @@ def _classify(
             )
             results.append(ItemResult(shown_id, "rejected", text))
             continue
-        row["content_hash"] = content_hash
+        row[_HASH] = content_hash
         existing[rid] = (content_hash, device_id)  # a repeat later in the same batch is a replay
         created.append(row)
-        received_seqs.append(row["seq"])
+        received_seqs.append(row[_SEQ])
         results.append(ItemResult(shown_id, "created"))
     return results, created, audit, received_seqs
 
@@ -791,6 +766,25 @@ def _store_audit(session: Session, ctx: _Context, audit: list[tuple[str, dict[st
         ctx.device.audit_dropped = (ctx.device.audit_dropped or 0) + dropped
 
 
+def _prepare(items: list[Any]) -> list[tuple[Any, str | None, str | None, str, str | None]]:
+    """(item, its id if a string, its canonical UUID or None, content hash, unstorable-text problem)."""
+    prepared: list[tuple[Any, str | None, str | None, str, str | None]] = []
+    for item in items:
+        raw_id = item.get("id") if isinstance(item, dict) else None
+        rid: str | None = None
+        if isinstance(raw_id, str) and len(raw_id) <= MAX_ID_CHARS:
+            if _CANONICAL_UUID(raw_id) is not None:
+                rid = raw_id  # already the form str(uuid.UUID(...)) gives: skip the parse
+            else:
+                try:
+                    rid = str(uuid.UUID(raw_id))
+                except ValueError:
+                    rid = None
+        content_hash, problem = checked_hash(item)
+        prepared.append((item, raw_id if isinstance(raw_id, str) else None, rid, content_hash, problem))
+    return prepared
+
+
 def ingest_batch(
     session: Session,
     device: Device,
@@ -820,48 +814,33 @@ def ingest_batch(
         now=now,
         clock_offset_s=clock_offset_s,
         rules=rules,
-        surveys=_load_surveys(session),
+        surveys=stored_rules(session),
         staff_ids=frozenset(
             session.execute(select(col(Staff.id)).where(col(Staff.unit_id) == unit.id)).scalars()
         ),
         zone=_zone(unit.timezone),
         ancestry=_ancestry(session, unit),
+        source=source,
     )
-
-    prepared: list[tuple[Any, str | None, str | None, str, str | None]] = []  # item, id, uuid, hash, problem
-    for item in items:
-        raw_id = item.get("id") if isinstance(item, dict) else None
-        rid: str | None = None
-        if isinstance(raw_id, str) and len(raw_id) <= MAX_ID_CHARS:
-            if _CANONICAL_UUID(raw_id) is not None:
-                rid = raw_id  # already the form str(uuid.UUID(...)) gives: skip the parse
-            else:
-                try:
-                    rid = str(uuid.UUID(raw_id))
-                except ValueError:
-                    rid = None
-        content_hash, problem = _canonical(item)
-        prepared.append((item, raw_id if isinstance(raw_id, str) else None, rid, content_hash, problem))
+    prepared = _prepare(items)
 
     state = (device.last_seq, device.seq_gaps, device.last_submitted_at, device.burst_run)
     postgresql = dialect == "postgresql"
     for attempt in range(_RACE_RETRIES):
         outcome = _classify(session, ctx, prepared)
         results, created, audit, received_seqs = outcome
-        for row in created:
-            row["source"] = source
         _flag_misuse(created, device, rules)
         _track_seq(received_seqs, device)
         if not created:
             break
         if not postgresql:  # SQLite: the batch holds the write lock, no other writer can race
-            bulk_insert(session, table_of(Response), created)
+            _insert_responses(session, created)
             break
         # Another device may store the same id between the lookup and the insert: its commit makes
         # ours fail on the unique key; the batch is then judged again (that id is now a conflict).
         savepoint = session.begin_nested()
         try:
-            bulk_insert(session, table_of(Response), created)
+            _insert_responses(session, created)
         except IntegrityError:
             savepoint.rollback()
             device.last_seq, device.seq_gaps, device.last_submitted_at, device.burst_run = state
@@ -871,6 +850,7 @@ def ingest_batch(
         savepoint.commit()
         break
     if created:
+        # The batch's stored ballots (rows in `_COLUMNS` order) are all known here.
         _store_tallies(session, ctx, created)
     _store_audit(session, ctx, audit)
     device.last_seen = now

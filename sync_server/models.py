@@ -33,6 +33,8 @@ __all__ = [
     "SurveyVersion",
     "Tally",
     "TallyBallots",
+    "TallyYear",
+    "TallyYearBallots",
     "Unit",
     "User",
     "UtcDateTime",
@@ -369,6 +371,38 @@ class TallyBallots(SQLModel, table=True):
     month: str = Field(max_length=7)
     staff_key: str = Field(default="", max_length=64)
     flagged: bool = False
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
+class TallyYear(SQLModel, table=True):
+    """Answer counts per (unit, survey, year "2024", officer, question, value, flagged): the
+    per-officer tallies summed per year, kept at ingest, so a province's year by officer reads one
+    row per officer and value instead of twelve (migration 0010)."""
+
+    __tablename__ = "tally_year"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    survey_id: str = Field(primary_key=True, max_length=100)
+    year: str = Field(primary_key=True, max_length=4)
+    staff_key: str = Field(primary_key=True, max_length=64)
+    question_id: str = Field(primary_key=True, max_length=100)
+    value: str = Field(primary_key=True, max_length=100)
+    flagged: bool = Field(default=False, primary_key=True)
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
+class TallyYearBallots(SQLModel, table=True):
+    """Ballot counts per (unit, survey, year, officer, flagged)."""
+
+    __tablename__ = "tally_year_ballots"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    survey_id: str = Field(primary_key=True, max_length=100)
+    year: str = Field(primary_key=True, max_length=4)
+    staff_key: str = Field(primary_key=True, max_length=64)
+    flagged: bool = Field(default=False, primary_key=True)
     count: int = Field(default=0, sa_type=BigInteger)
 
 

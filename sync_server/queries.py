@@ -16,7 +16,6 @@ from sqlmodel import Session, col
 from surveys.loader import Survey, parse_survey
 
 from . import indices as ix
-from .ingest import _load_surveys, tally_rows
 from .models import (
     AlertAck,
     CommentState,
@@ -30,10 +29,13 @@ from .models import (
     SurveyVersion,
     Tally,
     TallyBallots,
+    TallyYear,
+    TallyYearBallots,
     Unit,
     User,
     table_of,
 )
+from .tallying import count_answers, stored_rules
 
 __all__ = [
     "UnknownUnit",
@@ -129,6 +131,74 @@ def _stored_tallies(
     include_flagged: bool,
     by: str = "period",
 ) -> ix.Tallies:
+    """The per-officer tallies of whole months `first..last`: for `by=staff`, each whole calendar
+    year inside the range from the officers' year tallies (one row per officer and value instead of
+    twelve), the months around them from the month tallies."""
+    if by != "staff":
+        return _month_tallies(session, unit_ids, survey_id, first, last, include_flagged, by)
+    years, month_ranges = whole_years(first, last)
+    parts = [
+        _month_tallies(session, unit_ids, survey_id, lo, hi, include_flagged, by, label=first)
+        for lo, hi in month_ranges
+    ]
+    if years:
+        parts.append(_year_tallies(session, unit_ids, survey_id, years, first, include_flagged))
+    return sum(parts, ix.Tallies())
+
+
+def whole_years(first: str, last: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The calendar years wholly inside the months `first..last` ("2024-01".."2025-03"), and the
+    month ranges left around them.
+
+    >>> whole_years("2023-11", "2025-03")
+    (['2024'], [('2023-11', '2023-12'), ('2025-01', '2025-03')])
+    >>> whole_years("2024-02", "2024-12")
+    ([], [('2024-02', '2024-12')])
+    """
+    first_year = int(first[:4]) + (first[5:7] != "01")
+    last_year = int(last[:4]) - (last[5:7] != "12")
+    if first_year > last_year:
+        return [], [(first, last)]
+    ranges = []
+    if first[5:7] != "01":
+        ranges.append((first, f"{first[:4]}-12"))
+    if last[5:7] != "12":
+        ranges.append((f"{last[:4]}-01", last))
+    return [f"{y:04d}" for y in range(first_year, last_year + 1)], ranges
+
+
+def _year_tallies(
+    session: Session, unit_ids: set[int], survey_id: str, years: list[str], month: str, include_flagged: bool
+) -> ix.Tallies:
+    """Officers' tallies of whole years, keyed under `month` (a `by=staff` row has no month). Rows are
+    read as stored, unsummed: the same officer key in two units (or flagged and not) adds up in
+    `Tallies.from_rows`, which costs less than a GROUP BY over as many rows."""
+    a, b = table_of(TallyYear).c, table_of(TallyYearBallots).c
+    answers = select(a.staff_key, a.question_id, a.value, a.count).where(
+        a.unit_id.in_(unit_ids), a.survey_id == survey_id, a.year.in_(years)
+    )
+    ballots = select(b.staff_key, b.count).where(
+        b.unit_id.in_(unit_ids), b.survey_id == survey_id, b.year.in_(years)
+    )
+    if not include_flagged:
+        answers = answers.where(a.flagged.is_(False))
+        ballots = ballots.where(b.flagged.is_(False))
+    return ix.Tallies.from_rows(
+        ((month, staff or None, qid, value, count) for staff, qid, value, count in session.execute(answers)),
+        ((month, staff or None, count) for staff, count in session.execute(ballots) if count),
+    )
+
+
+def _month_tallies(
+    session: Session,
+    unit_ids: set[int],
+    survey_id: str,
+    first: str,
+    last: str,
+    include_flagged: bool,
+    by: str = "period",
+    label: str | None = None,
+) -> ix.Tallies:
     # Only the dimensions the rows need are grouped in SQL (months for `by=period`, officers for
     # `by=staff`): the rows Python reads stay few even over a province's year.
     keep_month, keep_staff = by == "period", by == "staff"
@@ -157,7 +227,7 @@ def _stored_tallies(
         ballots = ballots.where(col(TallyBallots.flagged).is_(False))
 
     def key(row: Any) -> tuple[str, str | None]:
-        month = row[0] if keep_month else first
+        month = row[0] if keep_month else (label or first)
         staff = row[0] if keep_staff else None
         return month, staff or None
 
@@ -241,24 +311,19 @@ def _edge_tallies(
     )
     if not include_flagged:
         query = query.where(col(Response.misuse).is_(False))
-    rows = [
-        {
-            "survey_id": sid,
-            "survey_version": ver,
-            "bucket_month": month,
-            "staff_id": staff,
-            "answers": answers,
-            "misuse": misuse,
-        }
-        for sid, ver, month, staff, answers, misuse in session.execute(query)
-    ]
-    if not rows:
+    groups: dict[tuple[str, str, str, str | None], list[dict[str, Any]]] = {}
+    for sid, ver, month, staff, answers, _misuse in session.execute(query):
+        groups.setdefault((sid, ver, month, staff or None), []).append(answers)
+    if not groups:
         return ix.Tallies()
-    counted, ballots = tally_rows(rows, _load_surveys(session))
-    return ix.Tallies.from_rows(
-        ((m, s or None, q, v, n) for (_sid, m, s, q, v, _f), n in counted.items()),
-        ((m, s or None, n) for (_sid, m, s, _f), n in ballots.items()),
-    )
+    rules = stored_rules(session)
+    answer_rows: list[tuple[str, str | None, str, str, int]] = []
+    ballot_rows: list[tuple[str, str | None, int]] = []
+    for (sid, ver, month, staff), answer_sets in groups.items():
+        counts = count_answers(answer_sets, rules[(sid, ver)].types)
+        answer_rows.extend((month, staff, qid, value, n) for (qid, value), n in counts.items())
+        ballot_rows.append((month, staff, len(answer_sets)))
+    return ix.Tallies.from_rows(answer_rows, ballot_rows)
 
 
 def indices_for(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,6 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy import select, update
 from sqlmodel import SQLModel, col
 
+from surveys.canonical import canonical_hash
 from sync_server.admin import InvalidCode, enrol_device
 from sync_server.api.deps import DeviceDep, SessionDep, SettingsDep, client_ip
 from sync_server.api.errors import ApiError, error_responses
@@ -69,8 +68,7 @@ def enrol(body: EnrolRequest, request: Request, settings: SettingsDep) -> EnrolR
 
 
 def _etag(payload: dict[str, Any]) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return canonical_hash(payload)[:32]
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

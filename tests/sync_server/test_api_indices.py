@@ -92,6 +92,8 @@ def test_api_figures_equal_the_engine_for_the_same_ballots(api: Api) -> None:
         ("2024-01-15", "2024-03-10", "period", "month", False),  # partial edge months
         ("2024-02-10", "2024-02-20", "staff", "month", True),  # inside one month
         ("2024-01-20", "2024-04-05", "staff", "quarter", False),
+        ("2024-01-01", "2024-12-31", "staff", "quarter", True),  # the officers' year rows
+        ("2023-12-31", "2025-01-31", "staff", "month", False),  # a year, a month and an edge day
         ("2024-01-01", "2024-06-30", "period", "half", True),
         ("2023-12-31", "2024-12-31", "period", "year", False),
     ]

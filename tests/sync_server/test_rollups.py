@@ -28,6 +28,8 @@ from sync_server.models import (
     RollupTally,
     Tally,
     TallyBallots,
+    TallyYear,
+    TallyYearBallots,
     Unit,
     table_of,
 )
@@ -130,6 +132,20 @@ def _snapshot(engine: Engine) -> dict[str, dict[tuple[Any, ...], int]]:
                 session, RollupDayTally, "unit_id", "survey_id", "day", "question_id", "value", "flagged"
             ),
             "day_ballots": _table(session, RollupDayBallots, "unit_id", "survey_id", "day", "flagged"),
+            "year": _table(
+                session,
+                TallyYear,
+                "unit_id",
+                "survey_id",
+                "year",
+                "staff_key",
+                "question_id",
+                "value",
+                "flagged",
+            ),
+            "year_ballots": _table(
+                session, TallyYearBallots, "unit_id", "survey_id", "year", "staff_key", "flagged"
+            ),
         }
 
 
@@ -153,6 +169,16 @@ def test_rollups_equal_the_officer_tallies_and_the_ballots(api: Api) -> None:
             month_ballots[(target, survey_id, m, f)] += n
     assert got["month"] == dict(month)
     assert got["month_ballots"] == dict(month_ballots)
+    # The officers' years are their months added up.
+    year: Counter[tuple[Any, ...]] = Counter()
+    for (unit_id, survey_id, m, staff, q, v, f), n in tally.items():
+        year[(unit_id, survey_id, m[:4], staff, q, v, f)] += n
+    year_ballots: Counter[tuple[Any, ...]] = Counter()
+    for (unit_id, survey_id, m, staff, f), n in ballots.items():
+        year_ballots[(unit_id, survey_id, m[:4], staff, f)] += n
+    assert got["year"] == dict(year)
+    assert got["year_ballots"] == dict(year_ballots)
+    assert "2024" in {y for (_u, _s, y, *_rest) in got["year"]}
     huyen = next(c[-1] for c in chains.values() if len(c) == 3)
     assert sum(n for (u, *_), n in got["month_ballots"].items() if u == huyen) == len(stored)
 
@@ -188,6 +214,9 @@ def test_rollups_equal_the_officer_tallies_and_the_ballots(api: Api) -> None:
         ("2024-01-09", "2024-03-20", "none", "month", True),
         ("2024-02-03", "2024-02-17", "none", "month", False),
         ("2024-02-03", "2024-02-17", "staff", "month", False),
+        ("2024-01-01", "2024-12-31", "staff", "month", True),  # a whole year: the officers' year rows
+        ("2023-11-01", "2025-02-28", "staff", "quarter", False),  # the year and the months around it
+        ("2023-12-30", "2025-01-02", "staff", "month", True),  # the year and edge days
         ("2023-12-30", "2024-02-29", "period", "month", False),
     ]
     for code, unit_id in by_code.items():
