@@ -17,7 +17,7 @@ from sync_server.api import auth, devices, health, indices, ledger, responses
 from sync_server.api.errors import install_error_handlers
 from sync_server.dashboard import install as install_dashboard
 from sync_server.db import make_engine
-from sync_server.security import FailureLimiter, TokenBucket
+from sync_server.rate_limits import SharedFailureLimiter, SharedTokenBucket
 from sync_server.settings import Settings
 
 __all__ = ["create_app"]
@@ -75,8 +75,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.enrol_limiter = FailureLimiter(settings.enrol_max_failures, settings.login_window_s)
-    app.state.upload_limiter = TokenBucket(settings.upload_burst, settings.upload_per_s)
+    # In the database, so every process behind a balancer counts together (rate_limits.py).
+    app.state.enrol_limiter = SharedFailureLimiter(
+        engine, "enrol", settings.enrol_max_failures, settings.login_window_s
+    )
+    app.state.upload_limiter = SharedTokenBucket(
+        engine, "upload", settings.upload_burst, settings.upload_per_s
+    )
     install_error_handlers(app)
     for module in (health, devices, responses, ledger, auth, indices):
         app.include_router(module.router)
