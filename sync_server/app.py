@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from sync_server.api import auth, devices, health, indices, ledger, responses
 from sync_server.api.errors import install_error_handlers
@@ -59,7 +60,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """The FastAPI app for these settings (an engine may be passed in, e.g. by tests)."""
     settings = settings or Settings.from_env()
     own_engine = engine is None
-    engine = engine or make_engine(settings.database_url)
+    if engine is None:
+        pooled = make_url(settings.database_url).get_backend_name() != "sqlite"
+        size = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size} if pooled else {}
+        engine = make_engine(settings.database_url, **size)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

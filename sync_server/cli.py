@@ -6,6 +6,7 @@ Other modules add their commands with one line each at the bottom of this file, 
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -281,7 +282,9 @@ def _serve_until_stopped(
     trust, trusted = bool(forwarded_allow_ips), forwarded_allow_ips or ""
     try:
         if workers > 1:
-            # Each worker process builds its own app from the same environment.
+            # Each worker process builds its own app from the same environment. N workers share the
+            # connections one process would open (PostgreSQL allows 100 by default), unless told.
+            os.environ.setdefault("SURVEY_DB_POOL_SIZE", str(max(5, settings.db_pool_size // workers)))
             uvicorn.run(
                 "sync_server.app:create_app",
                 factory=True,
