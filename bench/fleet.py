@@ -31,6 +31,7 @@ import random
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -558,6 +559,49 @@ async def run_night(fleet: Fleet, devices: list[Device], window_s: float, max_s:
             fleet.night.undrained += 1
 
 
+class LockWatch:
+    """Samples how many backends of the database are active, and how many wait for a lock."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self.samples: list[tuple[int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        engine = make_engine(self.url, pool_size=1, max_overflow=0)
+        sql = text(
+            "SELECT count(*) FILTER (WHERE state = 'active'), "
+            "count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        try:
+            with engine.connect() as conn:
+                while not self._stop.wait(0.5):
+                    row = conn.execute(sql).one()
+                    conn.rollback()
+                    self.samples.append((int(row[0]), int(row[1])))
+        finally:
+            engine.dispose()
+
+    @property
+    def active(self) -> float:
+        return statistics.fmean(a for a, _ in self.samples) if self.samples else 0.0
+
+    @property
+    def waiting(self) -> float:
+        return statistics.fmean(w for _, w in self.samples) if self.samples else 0.0
+
+
 # --- checks ---------------------------------------------------------------------------------------
 
 
@@ -807,7 +851,12 @@ def night(
                 await fleet.close()
             return fleet
 
-        fleet = asyncio.run(the_night())
+        locks = LockWatch(url)
+        locks.start()
+        try:
+            fleet = asyncio.run(the_night())
+        finally:
+            locks.stop()
         result = fleet.night
         drain = (result.last or time.monotonic()) - result.first
         rss = {pid: (*rss_mb(pid), role(pid)) for b in backends for pid in b.pids()}
@@ -853,6 +902,10 @@ def night(
         )
         print("  disagreeing rows: " + ", ".join(f"{k} {v}" for k, v in mismatches.items()))
         print(f"  API n: province {api[0]:,}, sum of its {len(units)} communes {api[1]:,}")
+        print(
+            f"  PostgreSQL backends of the database, sampled every 0.5 s: {locks.active:.1f} active on "
+            f"average, {locks.waiting:.1f} of them waiting for a row lock"
+        )
         for pid, (now, peak, kind) in rss.items():
             print(f"  server pid {pid} ({kind}): RSS {now:.0f} MB now, {peak:.0f} MB peak")
         print("  " + ("ALL CHECKS HOLD" if out.ok else "A CHECK FAILED"))
