@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from surveys.loader import Survey
@@ -34,6 +34,7 @@ __all__ = [
     "add_unit",
     "add_user",
     "create_enrolment_code",
+    "create_enrolment_codes",
     "enrol_device",
     "import_staff",
     "load_survey_versions",
@@ -299,6 +300,22 @@ def create_enrolment_code(session: Session, unit_code: str, now: dt.datetime, tt
     )
     session.flush()
     return code, unit
+
+
+def create_enrolment_codes(
+    session: Session, unit_code: str, now: dt.datetime, ttl_s: int, count: int
+) -> tuple[list[str], Unit]:
+    """`count` one-time codes for a unit in one insert (a fleet of kiosks); returns the codes and the unit."""
+    unit = _unit(session, unit_code)
+    assert unit.id is not None
+    codes = [make_enrolment_code() for _ in range(count)]
+    expires = now + dt.timedelta(seconds=ttl_s)
+    rows = [
+        {"code_hash": hash_token(normalise_code(c)), "unit_id": unit.id, "created": now, "expires": expires}
+        for c in codes
+    ]
+    session.execute(insert(EnrolmentCode), rows)
+    return codes, unit
 
 
 def enrol_device(

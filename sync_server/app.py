@@ -13,12 +13,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from sync_server.api import auth, devices, health, indices, ledger, responses
 from sync_server.api.errors import install_error_handlers
 from sync_server.dashboard import install as install_dashboard
 from sync_server.db import make_engine
-from sync_server.security import FailureLimiter, TokenBucket
+from sync_server.rate_limits import SharedFailureLimiter, SharedTokenBucket
 from sync_server.settings import Settings
 
 __all__ = ["create_app"]
@@ -60,7 +61,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """The FastAPI app for these settings (an engine may be passed in, e.g. by tests)."""
     settings = settings or Settings.from_env()
     own_engine = engine is None
-    engine = engine or make_engine(settings.database_url)
+    if engine is None:
+        pooled = make_url(settings.database_url).get_backend_name() != "sqlite"
+        size = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size} if pooled else {}
+        engine = make_engine(settings.database_url, **size)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -81,8 +85,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.enrol_limiter = FailureLimiter(settings.enrol_max_failures, settings.login_window_s)
-    app.state.upload_limiter = TokenBucket(settings.upload_burst, settings.upload_per_s)
+    # In the database, so every process behind a balancer counts together (rate_limits.py).
+    app.state.enrol_limiter = SharedFailureLimiter(
+        engine, "enrol", settings.enrol_max_failures, settings.login_window_s
+    )
+    app.state.upload_limiter = SharedTokenBucket(
+        engine, "upload", settings.upload_burst, settings.upload_per_s
+    )
     install_error_handlers(app)
     for module in (health, devices, responses, ledger, auth, indices):
         app.include_router(module.router)

@@ -6,6 +6,7 @@ Other modules add their commands with one line each at the bottom of this file, 
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from sync_server.admin import (
     AdminError,
     add_unit,
     add_user,
-    create_enrolment_code,
+    create_enrolment_codes,
     import_staff,
     load_survey_versions,
     revoke_device,
@@ -34,6 +35,9 @@ from sync_server.reports.command import report_command
 from sync_server.settings import Settings
 
 __all__ = ["CliError", "app", "main", "open_engine"]
+
+# Codes made by one `device code --count` (a province enrols its kiosks commune by commune).
+MAX_CODES_AT_ONCE = 10_000
 
 app = typer.Typer(
     name="survey-server",
@@ -167,16 +171,24 @@ def user_add(
 
 
 @device_app.command("code")
-def device_code(unit: Annotated[str, typer.Argument(help="Unit code.")]) -> None:
-    """Print a one-time enrolment code for a new kiosk of this unit (valid 24 hours)."""
+def device_code(
+    unit: Annotated[str, typer.Argument(help="Unit code.")],
+    count: Annotated[
+        int, typer.Option("--count", help="How many codes to print, one a line (for a fleet of kiosks).")
+    ] = 1,
+) -> None:
+    """Print one-time enrolment codes for new kiosks of this unit (valid 24 hours)."""
+    if not 1 <= count <= MAX_CODES_AT_ONCE:
+        _fail(f"--count must be 1 to {MAX_CODES_AT_ONCE:,}, not {count}.")
     settings = _settings()
     engine = open_engine(settings)
     with write_session(engine) as session:
-        code, found = create_enrolment_code(session, unit, utcnow(), settings.enrolment_code_ttl_s)
+        codes, found = create_enrolment_codes(session, unit, utcnow(), settings.enrolment_code_ttl_s, count)
         session.commit()
     hours = settings.enrolment_code_ttl_s // 3600
-    typer.echo(code)
-    typer.echo(f"One-time code for {found.code} ({found.name}), valid {hours} hours.", err=True)
+    typer.echo("\n".join(codes))
+    what = "One-time code" if count == 1 else f"{count:,} one-time codes, each for one device,"
+    typer.echo(f"{what} for {found.code} ({found.name}), valid {hours} hours.", err=True)
 
 
 @device_app.command("revoke")
@@ -270,7 +282,9 @@ def _serve_until_stopped(
     trust, trusted = bool(forwarded_allow_ips), forwarded_allow_ips or ""
     try:
         if workers > 1:
-            # Each worker process builds its own app from the same environment.
+            # Each worker process builds its own app from the same environment. N workers share the
+            # connections one process would open (PostgreSQL allows 100 by default), unless told.
+            os.environ.setdefault("SURVEY_DB_POOL_SIZE", str(max(5, settings.db_pool_size // workers)))
             uvicorn.run(
                 "sync_server.app:create_app",
                 factory=True,

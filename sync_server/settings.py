@@ -36,6 +36,16 @@ def _int_env(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}.") from exc
 
 
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}.") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs to know; `Settings.from_env()` reads `SURVEY_*` variables."""
@@ -57,6 +67,8 @@ class Settings:
     # over https (directly, or through a proxy `serve --forwarded-allow-ips` trusts).
     cookie_secure: bool | None = None
     enrol_max_failures: int = 10
+    # PostgreSQL connections per server process: this many kept, as many again on a busy night.
+    db_pool_size: int = 20
     upload_burst: int = 300
     upload_per_s: float = 5.0
     misuse_gap_s: float = 10.0
@@ -78,8 +90,9 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Read `SURVEY_DATABASE_URL`, `SURVEY_DATA_DIR`, `SURVEY_SECRET_KEY`, `SURVEY_MIN_SAMPLE`,
-        `SURVEY_BACKUP_DIR`, `SURVEY_BACKUP_KEEP`, `SURVEY_PUBLIC_URL`, `SURVEY_COOKIE_SECURE` and
-        `SURVEY_CONTACT_RETENTION_DAYS`."""
+        `SURVEY_BACKUP_DIR`, `SURVEY_BACKUP_KEEP`, `SURVEY_PUBLIC_URL`, `SURVEY_COOKIE_SECURE`,
+        `SURVEY_CONTACT_RETENTION_DAYS`, `SURVEY_UPLOAD_BURST`, `SURVEY_UPLOAD_PER_S` and
+        `SURVEY_DB_POOL_SIZE`."""
         retention = _int_env("SURVEY_CONTACT_RETENTION_DAYS", 90)
         if not 1 <= retention <= 3650:
             raise ValueError(f"SURVEY_CONTACT_RETENTION_DAYS must be 1 to 3650 days, not {retention}.")
@@ -96,6 +109,9 @@ class Settings:
             min_sample=_int_env("SURVEY_MIN_SAMPLE", 30),
             public_url=os.environ.get("SURVEY_PUBLIC_URL") or None,
             cookie_secure=_bool_env("SURVEY_COOKIE_SECURE"),
+            db_pool_size=_int_env("SURVEY_DB_POOL_SIZE", 20),
+            upload_burst=_int_env("SURVEY_UPLOAD_BURST", 300),
+            upload_per_s=_float_env("SURVEY_UPLOAD_PER_S", 5.0),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -174,7 +174,7 @@ async def upload(
     A 200 means every result is durable; after any 5xx nothing may be assumed stored and the same
     batch can be sent again. `Content-Encoding: gzip` is accepted.
     """
-    wait = request.app.state.upload_limiter.take(device.id)
+    wait = await run_in_threadpool(request.app.state.upload_limiter.take, device.id)
     if wait:
         raise ApiError(
             429,

@@ -71,8 +71,7 @@ def figures(
     memo_key = f"version:{unit.code}"
     if memo_key not in page.memo:
         row = survey_version_row(page.db, unit)
-        ids = subtree(page.db, [unit.id])
-        page.memo[memo_key] = (data_version(page.db, ids), row.content_hash if row else None)
+        page.memo[memo_key] = (data_version(page.db, unit.id), row.content_hash if row else None)
     key = (
         unit.code,
         period.date_from,

@@ -55,7 +55,8 @@ def alerts_query(
 def newest_open_alerts(page: Page, survey: Survey | None) -> tuple[list[dict[str, Any]], int]:
     """The five newest open alerts and how many are open, cached until a ballot or an acknowledgement."""
     assert page.unit is not None
-    figures_version = page.memo.get(f"version:{page.unit.code}") or data_version(page.db, unit_ids(page))
+    assert page.unit.id is not None
+    figures_version = page.memo.get(f"version:{page.unit.code}") or data_version(page.db, page.unit.id)
     acks = acknowledgement_count(page.db)
     key = ("open-alerts", page.unit.code, page.lang, page.access.can_act, figures_version, acks)
 
