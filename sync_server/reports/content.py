@@ -505,9 +505,9 @@ def recipients(data: ReportData) -> list[str]:
         ]
     if data.unit.level == "ministry":
         return ["- Văn phòng Chính phủ (để b/c);", "- Lãnh đạo Bộ;", "- Các đơn vị thuộc Bộ;", "- Lưu: VT."]
-    up = f"- UBND {data.unit.parent_in_sentence} (để b/c);" if data.unit.parent_name else None
+    upward = [f"- UBND {data.unit.parent_in_sentence} (để b/c);"] if data.unit.parent_name else []
     return [
-        *([up] if up else []),
+        *upward,
         f"- Thường trực Đảng ủy, HĐND {lower};",
         f"- Chủ tịch, các Phó Chủ tịch UBND {lower};",
         "- Bộ phận TN&TKQ;",
