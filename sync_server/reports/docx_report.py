@@ -14,7 +14,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, Twips
 
 from sync_server.reports import content as c
 from sync_server.reports.charts import trend_png
@@ -216,7 +216,8 @@ def render_docx(data: c.ReportData) -> bytes:
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.top_margin, section.bottom_margin = Cm(2), Cm(2)
-    section.left_margin, section.right_margin = Cm(3), Cm(1.5)
+    # 1,5 cm is 850,4 twips: Word stores whole twips, so round up to stay within NĐ 30's 15–20 mm.
+    section.left_margin, section.right_margin = Cm(3), Twips(851)
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(14)

@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sync_server.reports import content as c
+from sync_server.reports.spreadsheet import as_text
 
 __all__ = ["render_xlsx"]
 
@@ -224,5 +225,5 @@ def render_xlsx(data: c.ReportData) -> bytes:
     wb.properties.title = c.nfc(" ".join(c.title_lines(data)))
     wb.properties.creator = c.nfc(data.unit.name)
     out = io.BytesIO()
-    wb.save(out)
+    as_text(wb).save(out)  # a comment like =HYPERLINK(…) stays text
     return out.getvalue()
