@@ -64,7 +64,21 @@ def _no_borders(table: object) -> None:
         el = OxmlElement(f"w:{edge}")
         el.set(qn("w:val"), "nil")
         borders.append(el)
-    tbl_pr.append(borders)
+    tbl_pr.insert_element_before(borders, *_AFTER_TBLBORDERS)
+
+
+_AFTER_PBDR = (
+    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+    "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+    "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+# The tblPr children that follow tblW, tblBorders and tblLayout in the schema's order.
+_AFTER_TBLW = ("w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd", "w:tblLayout",
+               "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")  # fmt: skip
+_AFTER_TBLBORDERS = _AFTER_TBLW[4:]
+_AFTER_TBLLAYOUT = _AFTER_TBLW[6:]
 
 
 def _rule(container: object, width: float, length: float) -> None:
@@ -72,17 +86,22 @@ def _rule(container: object, width: float, length: float) -> None:
     p = container.add_paragraph()  # type: ignore[attr-defined]
     side = Cm(max(0.0, (width - length) / 2))
     p.paragraph_format.left_indent = p.paragraph_format.right_indent = side
-    p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.space_after = Pt(4)
     p.paragraph_format.space_before = Pt(0)
-    # A 2 pt paragraph whose bottom border is the rule.
-    _set_font(p.add_run(""), 2)
-    p.paragraph_format.line_spacing = Pt(2)
+    # A 4 pt empty paragraph (its mark set small too) whose bottom border is the rule.
+    _set_font(p.add_run(""), 4)
+    mark = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "8")
+    mark.append(size)
+    p._p.get_or_add_pPr().append(mark)
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    p._p.get_or_add_pPr().append(borders)
+    # Word rejects a pPr whose children are out of the schema's order.
+    p._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_PBDR)
 
 
 def fix_widths(table: object, widths: Sequence[float]) -> None:
@@ -105,8 +124,8 @@ def fix_widths(table: object, widths: Sequence[float]) -> None:
     tbl_w.set(qn("w:type"), "dxa")
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
-    pr.append(tbl_w)
-    pr.append(layout)
+    pr.insert_element_before(tbl_w, *_AFTER_TBLW)
+    pr.insert_element_before(layout, *_AFTER_TBLLAYOUT)
     for row in table.rows:  # type: ignore[attr-defined]
         for cell, w in zip(row.cells, widths, strict=True):
             cell.width = Cm(w)

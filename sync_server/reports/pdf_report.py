@@ -22,7 +22,6 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
-    HRFlowable,
     Image,
     KeepTogether,
     Paragraph,
@@ -101,11 +100,27 @@ def _p(
 serif_paragraph = _p
 
 
-def rule(length: float, before: float = 1, after: float = 2) -> HRFlowable:
+class _Rule(Flowable):
+    """A solid rule centred in whatever width it gets (a page or a table cell)."""
+
+    def __init__(self, length: float, before: float, after: float) -> None:
+        super().__init__()
+        self.length, self.before, self.after = length, before, after
+        self.avail = length
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.avail = avail_width
+        return avail_width, self.before + self.after
+
+    def draw(self) -> None:
+        x = max(0.0, (self.avail - self.length) / 2)
+        self.canv.setLineWidth(0.6)
+        self.canv.line(x, self.after, x + min(self.length, self.avail), self.after)
+
+
+def rule(length: float, before: float = 1, after: float = 2) -> Flowable:
     """A solid centred rule `length` points long (NĐ 30's line under a name or a title)."""
-    return HRFlowable(
-        width=length, thickness=0.6, color=colors.black, spaceBefore=before, spaceAfter=after, hAlign="CENTER"
-    )
+    return _Rule(length, before, after)
 
 
 def _text_width(text: str, size: float, style: str = "bold") -> float:
@@ -133,9 +148,9 @@ def _header(data: c.ReportData, width: float) -> Table:
     parent, issuer = c.issuer_lines(data)
     left_w, right_w = width * 0.39, width * 0.61
     left: list[Flowable] = _centre(([(parent, 12, "")] if parent else []) + [(issuer, 12, "b")])
-    left.append(rule(left_w * 0.4))
+    left.append(rule(left_w * 0.4, before=3))
     right: list[Flowable] = _centre([("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, "b"), (MOTTO, 13, "b")])
-    right.append(rule(_text_width(MOTTO, 13), before=0))
+    right.append(rule(_text_width(MOTTO, 13), before=3))
     table = Table(
         [
             [left, right],
@@ -210,7 +225,7 @@ def render_pdf(data: c.ReportData) -> bytes:
     story: list[object] = [_header(data, width), Spacer(1, 12)]
     heading, subject = c.title_lines(data)
     story += _centre([(heading, 14, "b"), (subject, 14, "b")])
-    story.append(rule(width / 3, before=2, after=6))
+    story.append(rule(width / 3, before=5, after=6))
     if c.addressee(data):
         story.append(_p(c.addressee(data), 14, align=TA_CENTER, after=8))
     story.append(

@@ -11,6 +11,7 @@ from sync_server.dashboard.views import figures, settings_of
 from sync_server.dashboard.web import BASE, Page, render
 from sync_server.periods import Period, PeriodError, parse_period
 from sync_server.reports import MEDIA_TYPES, report_filename
+from sync_server.reports.mailing import mailings, recipients_of
 from sync_server.reports.service import build_report
 
 from .deps import ReadDB, page_for, templates
@@ -78,6 +79,8 @@ def reports_page(page: Page, status_code: int = 200) -> Response:
         formats=REPORT_FORMATS,
         row=rows[0] if rows else None,
         min_sample=settings_of(page).min_sample,
+        mail_to=recipients_of(page.unit),
+        mailings=mailings(page.db, page.unit.id) if page.unit.id is not None else [],
     )
 
 
