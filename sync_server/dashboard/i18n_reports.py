@@ -13,6 +13,12 @@ REPORT_STRINGS: dict[str, tuple[str, str]] = {
         "per period. A failure is retried the next night.",
     ),
     "reports.mail.to": ("Người nhận", "Recipients"),
+    "reports.mail.one_per_line": ("(mỗi dòng một địa chỉ thư)", "(one e-mail address a line)"),
+    "reports.mail.saved": ("Đã lưu danh sách người nhận báo cáo.", "The report recipients are saved."),
+    "reports.mail.bad": (
+        "Có địa chỉ thư điện tử không hợp lệ (ví dụ đúng: chutich@xa.gov.vn); danh sách chưa được lưu.",
+        "An e-mail address is not valid (e.g. chutich@xa.gov.vn); the list was not saved.",
+    ),
     "reports.mail.none": ("Chưa chọn người nhận.", "No recipient chosen."),
     "reports.mail.period": ("Kỳ", "Period"),
     "reports.mail.status": ("Tình trạng", "Status"),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from typing import Annotated
+from urllib.parse import quote
 
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sync_server.admin import AdminError, set_unit_names
 from sync_server.api.deps import SettingsDep
 from sync_server.dashboard.i18n import translator
 from sync_server.dashboard.views import figures, settings_of
@@ -14,7 +18,7 @@ from sync_server.reports import MEDIA_TYPES, report_filename
 from sync_server.reports.mailing import mailings, recipients_of
 from sync_server.reports.service import build_report
 
-from .deps import ReadDB, page_for, templates
+from .deps import Forbidden, ReadDB, WriteDB, check_csrf, page_for, templates
 
 __all__ = ["router"]
 
@@ -122,3 +126,28 @@ def report_file(request: Request, db: ReadDB, settings: SettingsDep) -> Response
         media_type=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
+
+
+@router.post("/reports/mail")
+def report_mail(
+    request: Request,
+    db: WriteDB,
+    emails: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A leader chooses who receives the unit's reports by e-mail when each period closes."""
+    page = page_for(request, db, need="ballots", with_period=False)
+    check_csrf(page, csrf_token)
+    if not page.access.can_act:
+        raise Forbidden()
+    assert page.unit is not None
+    addresses = [line.strip() for line in emails.replace(",", "\n").splitlines() if line.strip()]
+    try:
+        set_unit_names(db, page.unit.code, report_emails=addresses or [""])
+    except AdminError:
+        db.rollback()
+        page.period = report_period(page)
+        page.flashes.append(("error", translator(page.lang)("reports.mail.bad")))
+        return reports_page(page, status_code=400)
+    db.commit()
+    return RedirectResponse(f"{BASE}/reports?unit={quote(page.unit.code)}#report-mail", status_code=303)

@@ -19,8 +19,6 @@ from api_helpers import Api
 from docx import Document
 from pypdf import PdfReader
 
-from sync_server.admin import set_unit_names
-from sync_server.db import write_session
 from sync_server.jobs import run_nightly
 from sync_server.mail import SmtpSettings
 
@@ -96,11 +94,20 @@ def test_closed_month_and_quarter_are_mailed_once_and_a_failure_is_retried(
 ) -> None:
     controller, inbox = smtp
     _ballots(api)
-    with write_session(api.engine) as session:
-        set_unit_names(
-            session, "XA01", report_emails=["chutich@hoa-binh.example", "vanphong@hoa-binh.example"]
-        )
-        session.commit()
+    # The leader chooses the recipients on the reports tab; a mistyped address saves nothing.
+    page = _reports_tab(api)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token and "Chưa có báo cáo nào được gửi." in page
+    form = {"csrf_token": token.group(1)}
+    bad = api.client.post("/dashboard/reports/mail?unit=XA01", data=form | {"emails": "chutich@\nvanphong"})
+    assert bad.status_code == 400 and "không hợp lệ" in bad.text
+    good = api.client.post(
+        "/dashboard/reports/mail?unit=XA01",
+        data=form | {"emails": "chutich@hoa-binh.example\n vanphong@hoa-binh.example \n"},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303
+    assert "vanphong@hoa-binh.example" in _reports_tab(api)
 
     # The first night the SMTP server is unreachable: nothing is lost, the reason is kept and shown.
     failed = _night(api, monkeypatch, _free_port(), NIGHT)
