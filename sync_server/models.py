@@ -551,3 +551,25 @@ class ReportMailing(SQLModel, table=True):
     recipients: str = Field(sa_column=Column(Text, nullable=False))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     updated_at: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ApologyLetter(SQLModel, table=True):
+    """A "Phiếu xin lỗi và hẹn lại ngày trả kết quả" (Mẫu 04, TT 01/2018/TT-VPCP), numbered per unit, year."""
+
+    __tablename__ = "apology_letter"
+    __table_args__ = (UniqueConstraint("unit_id", "year", "number", name="uq_apology_letter_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    year: int
+    number: int
+    dossier_code: str = Field(max_length=100)
+    procedure: str = Field(max_length=500)
+    applicant: str = Field(max_length=300)  # the citizen or organisation
+    received_on: dt.date | None = None
+    promised_on: dt.date
+    new_on: dt.date
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    issued_on: dt.date
+    created_by: str = Field(max_length=100)
+    created_at: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

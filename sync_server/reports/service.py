@@ -30,7 +30,7 @@ from sync_server.reports.content import (
 )
 from sync_server.reports.periods import ReportPeriod, parse_period
 
-__all__ = ["build_report", "period_basis", "report_data_for", "unit_level"]
+__all__ = ["build_report", "period_basis", "report_data_for", "unit_info", "unit_level"]
 
 _NO_LABELS = Labels(groups={}, group_items={}, items={}, options={})
 # Quotes are picked from at most this many of the period's latest comments.
@@ -57,6 +57,14 @@ def _unit_info(session: Session, unit: Unit) -> UnitInfo:
         official,
         level=unit_level(session, unit),
     )
+
+
+def unit_info(session: Session, unit_id: int) -> UnitInfo:
+    """A unit's names as its documents print them (raises KeyError for an unknown id)."""
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise KeyError(unit_id)
+    return _unit_info(session, unit)
 
 
 def unit_level(session: Session, unit: Unit) -> str:

@@ -19,6 +19,7 @@ from sync_server.reports.mailing import mailings, recipients_of
 from sync_server.reports.service import build_report
 
 from .deps import Forbidden, ReadDB, WriteDB, check_csrf, page_for, templates
+from .letters import router as letters_router
 
 __all__ = ["router"]
 
@@ -151,3 +152,6 @@ def report_mail(
         return reports_page(page, status_code=400)
     db.commit()
     return RedirectResponse(f"{BASE}/reports?unit={quote(page.unit.code)}#report-mail", status_code=303)
+
+
+router.include_router(letters_router)  # the tab's apology letters (routes/letters.py)

@@ -1,5 +1,5 @@
-"""Reports: a unit's period basis (calendar or NĐ 09/2019 cut-off), its report e-mail recipients, and
-the record of each closed period's report sent by the nightly job.
+"""Reports: a unit's period basis (calendar or NĐ 09/2019 cut-off), its report e-mail recipients, the
+record of each closed period's report sent by the nightly job, and the register of apology letters.
 
 Revision ID: 0011_reports_mail
 Revises: 0009_web_ballots
@@ -35,9 +35,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("unit_id", "period_key", name="uq_report_mailing_unit_period"),
     )
     op.create_index("ix_report_mailing_unit_id", "report_mailing", ["unit_id"])
+    op.create_table(
+        "apology_letter",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("unit_id", sa.Integer(), sa.ForeignKey("unit.id"), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("dossier_code", sa.String(length=100), nullable=False),
+        sa.Column("procedure", sa.String(length=500), nullable=False),
+        sa.Column("applicant", sa.String(length=300), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=True),
+        sa.Column("promised_on", sa.Date(), nullable=False),
+        sa.Column("new_on", sa.Date(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("unit_id", "year", "number", name="uq_apology_letter_number"),
+    )
+    op.create_index("ix_apology_letter_unit_id", "apology_letter", ["unit_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_apology_letter_unit_id", table_name="apology_letter")
+    op.drop_table("apology_letter")
     op.drop_index("ix_report_mailing_unit_id", table_name="report_mailing")
     op.drop_table("report_mailing")
     for name in ("report_emails", "report_periods"):
