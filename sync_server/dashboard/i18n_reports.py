@@ -66,4 +66,21 @@ REPORT_STRINGS: dict[str, tuple[str, str]] = {
     "letters.number": ("Số", "No."),
     "letters.files": ("Tệp", "Files"),
     "letters.empty": ("Chưa có phiếu nào.", "No letter yet."),
+    "reports.smtp.title": ("Máy chủ thư (SMTP)", "Mail server (SMTP)"),
+    "reports.smtp.note": (
+        "Dùng để gửi báo cáo khi kỳ kết thúc. Biến môi trường SURVEY_SMTP_* (nếu có) được ưu tiên. "
+        "Để trống mật khẩu thì giữ mật khẩu đã lưu; mật khẩu không bao giờ được hiển thị.",
+        "Used to send reports when a period closes. SURVEY_SMTP_* environment variables, if set, win. "
+        "Leave the password blank to keep the stored one; it is never shown.",
+    ),
+    "reports.smtp.host": ("Máy chủ", "Host"),
+    "reports.smtp.port": ("Cổng", "Port"),
+    "reports.smtp.user": ("Tài khoản", "User"),
+    "reports.smtp.password": ("Mật khẩu", "Password"),
+    "reports.smtp.kept": ("(đã lưu)", "(stored)"),
+    "reports.smtp.sender": ("Địa chỉ gửi", "From address"),
+    "reports.smtp.bad": (
+        "Cổng phải là số từ 1 đến 65535 và địa chỉ gửi phải là địa chỉ thư.",
+        "The port must be 1–65535 and the from address an e-mail address.",
+    ),
 }

@@ -162,3 +162,46 @@ def _reports_tab(api: Api) -> str:
 def test_smtp_settings_hide_the_password() -> None:
     smtp = SmtpSettings.from_env({"SURVEY_SMTP_HOST": "mail.example", "SURVEY_SMTP_PASSWORD": PASSWORD})
     assert PASSWORD not in repr(smtp) and smtp.host == "mail.example" and smtp.port == 587
+
+
+def test_smtp_set_on_the_dashboard_is_used_and_its_password_never_shown(
+    api: Api, smtp: tuple[Controller, Inbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    controller, inbox = smtp
+    _ballots(api)
+    for key in ("HOST", "PORT", "STARTTLS", "USER", "PASSWORD", "FROM"):
+        monkeypatch.delenv(f"SURVEY_SMTP_{key}", raising=False)
+    api.add_user("quantri", "admin")
+    login = api.client.get("/dashboard/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+    assert token
+    api.client.post(
+        "/dashboard/login",
+        data={"username": "quantri", "password": USER_PASSWORD, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    page = api.client.get("/dashboard/reports", params={"unit": "XA01"})
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf and 'id="report-smtp"' in page.text
+    form = {
+        "host": "127.0.0.1",
+        "port": str(controller.port),
+        "user": "",
+        "password": PASSWORD,
+        "sender": "bao-cao@xa-hoa-binh.example",
+        "csrf_token": csrf.group(1),
+    }
+    bad = api.client.post("/dashboard/reports/smtp?unit=XA01", data=form | {"port": "99999"})
+    assert bad.status_code == 400
+    saved = api.client.post("/dashboard/reports/smtp?unit=XA01", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    mail = {"emails": "chutich@hoa-binh.example", "csrf_token": csrf.group(1)}
+    assert (
+        api.client.post("/dashboard/reports/mail?unit=XA01", data=mail, follow_redirects=False).status_code
+        == 303
+    )
+    shown = api.client.get("/dashboard/reports", params={"unit": "XA01"}).text
+    assert PASSWORD not in shown and "127.0.0.1" in shown
+    report = run_nightly(api.engine, api.settings, now=NIGHT)
+    assert report is not None and report["report_mail"]["sent"] == ["XA01 2026-03", "XA01 2026-Q1"]
+    assert len(inbox.messages) == 2
