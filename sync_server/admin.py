@@ -107,6 +107,8 @@ def set_unit_names(
     name: str | None = None,
     deputy_signs: bool | None = None,
     recipients: list[str] | None = None,
+    report_periods: str | None = None,
+    report_emails: list[str] | None = None,
     **official: str | None,
 ) -> Unit:
     """Set a unit's official names and signature for its reports; fields left as None are unchanged.
@@ -137,6 +139,17 @@ def set_unit_names(
     if recipients is not None:
         lines = [_nfc(r) for r in recipients if _nfc(r)]
         unit.recipients = json.dumps(lines, ensure_ascii=False) if lines else None
+    if report_periods is not None:
+        if report_periods not in ("calendar", "cutoff"):
+            raise AdminError(f"--periods {report_periods!r} is not calendar or cutoff.")
+        unit.report_periods = report_periods
+    if report_emails is not None:
+        addresses = [a.strip() for a in report_emails if a.strip()]
+        for address in addresses:
+            local, _, domain = address.partition("@")
+            if not local or "." not in domain or any(ch.isspace() for ch in address):
+                raise AdminError(f"--report-email {address!r} is not an e-mail address.")
+        unit.report_emails = json.dumps(addresses) if addresses else None
     session.add(unit)
     session.flush()
     return unit

@@ -341,6 +341,16 @@ def unit_set(
     recipient: Annotated[
         list[str] | None, typer.Option("--recipient", help='A "Nơi nhận" line (repeat; replaces the list).')
     ] = None,
+    periods: Annotated[
+        str | None,
+        typer.Option("--periods", help="Report periods: calendar, or cutoff (NĐ 09/2019, 15th to 14th)."),
+    ] = None,
+    report_email: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--report-email", help='Who gets closed periods\' reports by e-mail (repeat; "" clears).'
+        ),
+    ] = None,
 ) -> None:
     """Set the unit's official names and signature as printed on its reports ("" clears a field)."""
     from sync_server.admin import set_unit_names
@@ -361,6 +371,8 @@ def unit_set(
             governing_body=governing_body,
             place_name=place,
             number_series=number_series,
+            report_periods=periods,
+            report_emails=report_email,
         )
         session.commit()
         info = UnitInfo(

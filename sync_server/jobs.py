@@ -45,6 +45,7 @@ __all__ = [
     "nightly_command",
     "nightly_contacts",
     "nightly_lock",
+    "nightly_report_mail",
     "register_nightly_hook",
     "run_nightly",
 ]
@@ -247,6 +248,16 @@ def nightly_contacts(session: Session, context: NightlyContext) -> dict[str, int
     return {"days": days, "ballots": erased.ballots, "audit": erased.audit}
 
 
+def nightly_report_mail(session: Session, context: NightlyContext) -> dict[str, list[str]]:
+    """E-mail closed periods' reports to the units' chosen recipients (failures retried next night)."""
+    from sync_server.mail import SETTING_KEY, env_settings
+    from sync_server.reports.mailing import send_closed_reports
+
+    stored = session.get(ServerSetting, SETTING_KEY)
+    smtp = env_settings(stored.value if stored else None)
+    return send_closed_reports(session, context.now, smtp, min_sample=context.settings.min_sample)
+
+
 def run_nightly(engine: Engine, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any] | None:
     """Run every nightly step once and save the report; None when another process is running it.
 
@@ -267,6 +278,7 @@ def run_nightly(engine: Engine, settings: Settings, now: dt.datetime | None = No
             ("gaps", lambda s, c: gap_report(s)),
             ("clock", lambda s, c: clock_report(s, c.now)),
             ("contacts", nightly_contacts),  # before the backup, which must not keep old numbers
+            ("report_mail", nightly_report_mail),
             *([("backup", nightly_backup)] if settings.backup_dir else []),
             *NIGHTLY_HOOKS,
         ]
@@ -393,6 +405,11 @@ def nightly_command() -> None:
             f"Phone numbers older than {contacts['days']} days erased: {contacts['ballots']} ballots,"
             f" {contacts['audit']} audit copies"
         )
+    mail = report.get("report_mail") or {}
+    for label in mail.get("sent", []):
+        typer.echo(f"Report e-mailed: {label}")
+    for label in mail.get("failed", []):
+        typer.echo(f"Report not sent (retried tomorrow): {label}")
     if report.get("backup"):
         typer.echo(str(report["backup"]))
     for name, error in (report.get("errors") or {}).items():

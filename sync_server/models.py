@@ -114,6 +114,10 @@ class Unit(UnitBase, table=True):
     zalo: str | None = Field(default=None, max_length=200)
     facebook: str | None = Field(default=None, max_length=200)
     feedback_box: str | None = Field(default=None, max_length=200)
+    # Report periods: None or "calendar", or "cutoff" (NĐ 09/2019: the 15th to the 14th).
+    report_periods: str | None = Field(default=None, max_length=8)
+    # JSON list of e-mail addresses the nightly job sends closed periods' reports to (a leader chooses).
+    report_emails: str | None = Field(default=None)
 
 
 class UnitPublic(SQLModel):
@@ -565,3 +569,41 @@ class CommentState(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id")
     username: str = Field(max_length=100)
     changed_at: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ReportMailing(SQLModel, table=True):
+    """One closed period's report e-mailed (or failing to be) to a unit's recipients, kept once per period."""
+
+    __tablename__ = "report_mailing"
+    __table_args__ = (UniqueConstraint("unit_id", "period_key", name="uq_report_mailing_unit_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    period_key: str = Field(max_length=16)  # "2026-03", "2026-Q1", "2026-H1", "2026"
+    status: str = Field(max_length=8)  # "sent" | "failed"
+    attempts: int = 0
+    recipients: str = Field(sa_column=Column(Text, nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_at: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ApologyLetter(SQLModel, table=True):
+    """A "Phiếu xin lỗi và hẹn lại ngày trả kết quả" (Mẫu 04, TT 01/2018/TT-VPCP), numbered per unit, year."""
+
+    __tablename__ = "apology_letter"
+    __table_args__ = (UniqueConstraint("unit_id", "year", "number", name="uq_apology_letter_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    year: int
+    number: int
+    dossier_code: str = Field(max_length=100)
+    procedure: str = Field(max_length=500)
+    applicant: str = Field(max_length=300)  # the citizen or organisation
+    received_on: dt.date | None = None
+    promised_on: dt.date
+    new_on: dt.date
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    issued_on: dt.date
+    created_by: str = Field(max_length=100)
+    created_at: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -18,10 +18,12 @@ from datetime import date, timedelta
 from typing import Literal
 
 __all__ = [
+    "BASES",
     "FIRST_DAY",
     "KINDS",
     "LAST_DAY",
     "Period",
+    "PeriodBasis",
     "PeriodError",
     "PeriodKind",
     "ReportPeriod",
@@ -29,10 +31,16 @@ __all__ = [
     "month_keys",
     "parse_period",
     "parse_report_period",
+    "report_period_closing",
 ]
 
 KINDS = ("month", "quarter", "half", "year", "custom")
 PeriodKind = Literal["month", "quarter", "half", "year"]
+# How a unit's report periods run: calendar months, or the cut-off of Nghị định 09/2019/NĐ-CP
+# (chế độ báo cáo): from the 15th of the month before to the 14th (reports.md).
+PeriodBasis = Literal["calendar", "cutoff"]
+BASES: tuple[PeriodBasis, ...] = ("calendar", "cutoff")
+CUTOFF_DAY = 14
 
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|Q(?P<quarter>[1-4])|H(?P<half>[12])))?$")
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -186,39 +194,50 @@ def month_keys(end: date, count: int) -> list[str]:
 
 @dataclass(frozen=True)
 class ReportPeriod:
-    """One reporting period, with its first and last day (inclusive)."""
+    """One reporting period, with its first and last day (inclusive).
+
+    A cut-off period (NĐ 09/2019) named "2026-03" runs 15/02/2026–14/03/2026; "2026" runs
+    15/12/2025–14/12/2026.
+    """
 
     key: str
     kind: PeriodKind
     year: int
     start: date
     end: date
+    basis: PeriodBasis = "calendar"
 
     @property
     def months(self) -> list[str]:
-        """The months it covers, as "YYYY-MM"."""
-        return [f"{self.year}-{m:02d}" for m in range(self.start.month, self.end.month + 1)]
+        """The calendar months it touches, as "YYYY-MM"."""
+        out, y, m = [], self.start.year, self.start.month
+        while (y, m) <= (self.end.year, self.end.month):
+            out.append(f"{y}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
 
     @property
     def title_vi(self) -> str:
         """How the title names it: "tháng 9 năm 2024", "quý III năm 2024", "6 tháng cuối năm 2024"…"""
+        last = self.end.month
         if self.kind == "month":
-            return f"tháng {self.start.month} năm {self.year}"
+            return f"tháng {last} năm {self.year}"
         if self.kind == "quarter":
-            return f"quý {_ROMAN[(self.start.month - 1) // 3 + 1]} năm {self.year}"
+            return f"quý {_ROMAN[(last - 1) // 3 + 1]} năm {self.year}"
         if self.kind == "half":
-            return f"6 tháng {'đầu' if self.start.month == 1 else 'cuối'} năm {self.year}"
+            return f"6 tháng {'đầu' if last <= 6 else 'cuối'} năm {self.year}"
         return f"năm {self.year}"
 
     @property
     def label_vi(self) -> str:
         """A short label for tables and charts: "T9/2024", "Q3/2024", "6T cuối 2024", "2024"."""
+        last = self.end.month
         if self.kind == "month":
-            return f"T{self.start.month}/{self.year}"
+            return f"T{last}/{self.year}"
         if self.kind == "quarter":
-            return f"Q{(self.start.month - 1) // 3 + 1}/{self.year}"
+            return f"Q{(last - 1) // 3 + 1}/{self.year}"
         if self.kind == "half":
-            return f"6T {'đầu' if self.start.month == 1 else 'cuối'} {self.year}"
+            return f"6T {'đầu' if last <= 6 else 'cuối'} {self.year}"
         return str(self.year)
 
     @property
@@ -227,16 +246,19 @@ class ReportPeriod:
         return {"month": "thang", "quarter": "quy", "half": "6thang", "year": "nam"}[self.kind]
 
     def previous(self) -> ReportPeriod:
-        """The period of the same kind just before this one."""
+        """The period of the same kind (and basis) just before this one."""
+        last = self.end.month
         if self.kind == "month":
-            y, m = (self.year, self.start.month - 1) if self.start.month > 1 else (self.year - 1, 12)
-            return parse_report_period(f"{y}-{m:02d}")
-        if self.kind == "quarter":
-            q = (self.start.month - 1) // 3 + 1
-            return parse_report_period(f"{self.year}-Q{q - 1}" if q > 1 else f"{self.year - 1}-Q4")
-        if self.kind == "half":
-            return parse_report_period(f"{self.year}-H1" if self.start.month == 7 else f"{self.year - 1}-H2")
-        return parse_report_period(str(self.year - 1))
+            y, m = (self.year, last - 1) if last > 1 else (self.year - 1, 12)
+            key = f"{y}-{m:02d}"
+        elif self.kind == "quarter":
+            q = (last - 1) // 3 + 1
+            key = f"{self.year}-Q{q - 1}" if q > 1 else f"{self.year - 1}-Q4"
+        elif self.kind == "half":
+            key = f"{self.year}-H1" if last == 12 else f"{self.year - 1}-H2"
+        else:
+            key = str(self.year - 1)
+        return parse_report_period(key, self.basis)
 
     def trend_start(self, months: int = 12) -> date:
         """The first day of the trend window: `months` months (at least the period) ending with it."""
@@ -245,8 +267,20 @@ class ReportPeriod:
         return date(index // 12, index % 12 + 1, 1)
 
 
-def parse_report_period(text: str) -> ReportPeriod:
-    """Parse a period key; raise PeriodError with a one-sentence reason."""
+def _cutoff_start(year: int, month: int) -> date:
+    """The 15th of the month before `month` (NĐ 09/2019's first day of a period ending in `month`)."""
+    y, m = (year - 1, 12) if month == 1 else (year, month - 1)
+    return date(y, m, CUTOFF_DAY + 1)
+
+
+def parse_report_period(text: str, basis: str = "calendar") -> ReportPeriod:
+    """Parse a period key; raise PeriodError with a one-sentence reason.
+
+    >>> parse_report_period("2026-Q1", "cutoff").start
+    datetime.date(2025, 12, 15)
+    """
+    if basis not in BASES:
+        raise PeriodError(f"period basis {basis!r} is not one of {', '.join(BASES)}.")
     match = _PATTERN.match(text.strip())
     if not match:
         raise PeriodError(f"period {text!r} is not one of YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY (e.g. 2024-09).")
@@ -267,5 +301,22 @@ def parse_report_period(text: str) -> ReportPeriod:
         first, last, kind, key = 6 * h - 5, 6 * h, "half", f"{year}-H{h}"
     else:
         first, last, kind, key = 1, 12, "year", str(year)
+    if basis == "cutoff":
+        start, end = _cutoff_start(year, first), date(year, last, CUTOFF_DAY)
+        return ReportPeriod(key=key, kind=kind, year=year, start=start, end=end, basis="cutoff")
     end = date(year, last, calendar.monthrange(year, last)[1])
     return ReportPeriod(key=key, kind=kind, year=year, start=date(year, first, 1), end=end)
+
+
+def report_period_closing(kind: PeriodKind, basis: str, today: date) -> ReportPeriod:
+    """The latest report period of `kind` that ended before `today` (the one the nightly job sends).
+
+    >>> report_period_closing("month", "cutoff", date(2026, 3, 15)).key
+    '2026-03'
+    """
+    probe = today - timedelta(days=1)
+    if basis == "cutoff" and probe.day > CUTOFF_DAY:
+        # After the 14th the running cut-off period is already named after the next month.
+        probe = date(probe.year + (probe.month == 12), probe.month % 12 + 1, 1)
+    period = parse_report_period(default_key(kind, probe), basis)
+    return period if period.end < today else period.previous()

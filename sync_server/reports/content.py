@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sync_server.indices import wilson
 from sync_server.reports.periods import ReportPeriod
 
 __all__ = [
@@ -37,8 +38,10 @@ __all__ = [
     "closing_text",
     "comment_lines",
     "doc_number",
+    "fmt_change",
     "fmt_delta",
     "fmt_int",
+    "fmt_interval",
     "fmt_mean",
     "fmt_pct",
     "group_tables",
@@ -46,6 +49,7 @@ __all__ = [
     "in_sentence",
     "intro_text",
     "issuer_lines",
+    "item_interval",
     "month_label",
     "nfc",
     "people_section",
@@ -169,6 +173,8 @@ class UnitInfo:
     parent_name: str | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
     official: OfficialNames = OfficialNames()
+    # "commune": served at its own one-stop desk; "province" or "ministry": reports on its sub-units.
+    level: str = "commune"
 
     @property
     def place(self) -> str:
@@ -278,10 +284,28 @@ class ReportData:
     contact_count: int = 0
     issued_on: date = field(default_factory=date.today)
     children: Sequence[tuple[UnitInfo, Row | None]] = ()
+    # The first day with ballots for the unit (None: not known, periods taken as whole), so a previous
+    # period that holds only part of its days is not compared as if it were whole.
+    data_since: date | None = None
 
     @property
     def is_monthly(self) -> bool:
         return self.period.kind == "month"
+
+    @property
+    def is_desk(self) -> bool:
+        """A commune's monthly report: issued by its one-stop desk to its chairman."""
+        return self.is_monthly and self.unit.level == "commune"
+
+    @property
+    def data_until(self) -> date | None:
+        """The last day of data when the period has not ended on the issue date, else None."""
+        return self.issued_on if self.issued_on <= self.period.end else None
+
+    @property
+    def previous_partial(self) -> bool:
+        """The previous period holds less than its whole length (ballots began inside it, or none)."""
+        return self.data_since is not None and self.data_since > self.period.previous().start
 
 
 # ---------------------------------------------------------------- formatting
@@ -312,6 +336,36 @@ def fmt_delta(now: float | None, before: float | None) -> str:
     return ("+" if delta > 0 else "−") + f"{abs(delta):.1f}".replace(".", ",")
 
 
+def fmt_change(now: float | None, before: float | None) -> str:
+    """The change in percentage points, in words: "tăng 2,8 điểm phần trăm", "giảm 0,9 điểm phần trăm".
+
+    A fall is written with the word "giảm", so no format can lose its sign.
+    """
+    if now is None or before is None:
+        return "không có số liệu để so sánh"
+    delta = round(now, 1) - round(before, 1)
+    if abs(delta) < 0.05:
+        return "không thay đổi"
+    return f"{'tăng' if delta > 0 else 'giảm'} {fmt_pct(abs(delta))} điểm phần trăm"
+
+
+def fmt_interval(ci: Sequence[float] | None) -> str:
+    """A 95 % interval as "72,4–81,0"; "—" without one."""
+    return f"{fmt_pct(ci[0])}–{fmt_pct(ci[1])}" if ci else "—"
+
+
+def item_interval(index: float | None, n: int) -> list[float] | None:
+    """The Wilson 95 % interval of an item or group figure shown as `index` % of `n` ballots.
+
+    The API gives items as rounded percentages: the count of "đạt" answers is recovered from them
+    (exact up to 1.000 ballots, within 0,1 point beyond).
+    """
+    if index is None or n <= 0:
+        return None
+    k = min(n, max(0, round(index * n / 100)))
+    return list(wilson(k, n))
+
+
 def _num_date(d: date) -> tuple[str, str]:
     # NĐ 30/2020: days under 10 and months 1–2 take a leading zero.
     return f"{d.day:02d}", (f"{d.month:02d}" if d.month < 3 else str(d.month))
@@ -330,10 +384,12 @@ def issuer_lines(data: ReportData) -> tuple[str, str]:
     """(tên cơ quan chủ quản, tên cơ quan ban hành), upper case, as NĐ 30/2020 lays them out top-left."""
     # "\n" marks where the line breaks, as in NĐ 30's models ("ỦY BAN NHÂN DÂN" over "XÃ HÒA BÌNH").
     official = data.unit.official
-    if data.is_monthly:
+    if data.is_desk:
         return f"UBND {data.unit.upper_name}", "BỘ PHẬN TIẾP NHẬN\nVÀ TRẢ KẾT QUẢ"
     parent = data.unit.parent_name
     governing = official.governing_body or (f"UBND {admin_name(parent)}" if parent else "")
+    if data.unit.level == "ministry":
+        return nfc(governing.upper()), nfc((official.issuing_body or data.unit.upper_name).upper())
     issuer = official.issuing_body or f"ỦY BAN NHÂN DÂN\n{data.unit.upper_name}"
     return nfc(governing.upper()), nfc(issuer.upper())
 
@@ -342,9 +398,19 @@ def doc_number(data: ReportData) -> str:
     """The số, ký hiệu line; the number is left for the văn thư to fill in."""
     # The number itself is given by the văn thư at issue; non-breaking spaces keep the gap in PDF.
     gap = "\u00a0" * 8
-    if data.is_monthly:
+    if data.is_desk:
         return f"Số:{gap}/BC-BPTNTKQ"
-    return f"Số:{gap}/{data.unit.official.number_series or 'BC-UBND'}"
+    default = "BC-BNV" if data.unit.level == "ministry" else "BC-UBND"
+    return f"Số:{gap}/{data.unit.official.number_series or default}"
+
+
+def _served_by(data: ReportData) -> str:
+    """Whose service the citizens judged: the commune's, or every office a province or ministry covers."""
+    if data.unit.level == "province":
+        return f"các cơ quan hành chính nhà nước trên địa bàn {data.unit.in_sentence}"
+    if data.unit.level == "ministry":
+        return f"các cơ quan, đơn vị thuộc {admin_name(data.unit.name)}"
+    return f"UBND {data.unit.in_sentence}"
 
 
 def title_lines(data: ReportData) -> tuple[str, str]:
@@ -352,29 +418,55 @@ def title_lines(data: ReportData) -> tuple[str, str]:
     return (
         "BÁO CÁO",
         f"Kết quả đo lường sự hài lòng của người dân, tổ chức đối với sự phục vụ "
-        f"của UBND {data.unit.in_sentence} {data.period.title_vi}",
+        f"của {_served_by(data)} {data.period.title_vi}",
     )
 
 
+def _span(data: ReportData) -> str:
+    """ "từ ngày 15/02/2026 đến ngày 14/03/2026", with "số liệu đến ngày …" for a running period."""
+    period = data.period
+    text = f"từ ngày {period.start:%d/%m/%Y} đến ngày {period.end:%d/%m/%Y}"
+    if data.data_until is not None:
+        text += f"; số liệu đến ngày {data.data_until:%d/%m/%Y}, kỳ báo cáo chưa kết thúc"
+    return text
+
+
 def intro_text(data: ReportData) -> str:
+    if data.unit.level == "commune":
+        who = f"UBND {data.unit.in_sentence} tổ chức lấy ý kiến người dân, tổ chức về sự phục vụ tại Bộ phận "
+        who += "Tiếp nhận và Trả kết quả bằng máy đánh giá điện tử"
+    elif data.unit.level == "province":
+        who = (
+            f"UBND {data.unit.in_sentence} chỉ đạo UBND các xã, phường trên địa bàn lấy ý kiến người dân, "
+            "tổ chức về sự phục vụ bằng máy đánh giá điện tử và tổng hợp kết quả"
+        )
+    else:
+        who = (
+            f"{admin_name(data.unit.name)} chỉ đạo các cơ quan, đơn vị trực thuộc lấy ý kiến người dân, "
+            "tổ chức về sự phục vụ bằng máy đánh giá điện tử và tổng hợp kết quả"
+        )
+    basis = (
+        " (thời gian chốt số liệu theo Nghị định số 09/2019/NĐ-CP)" if data.period.basis == "cutoff" else ""
+    )
     return (
-        f"Thực hiện mô hình “Chính quyền thân thiện”, UBND {data.unit.in_sentence} tổ chức lấy ý kiến "
-        f"người dân, tổ chức về sự phục vụ tại Bộ phận Tiếp nhận và Trả kết quả bằng máy đánh giá điện tử. "
-        f"Kết quả {data.period.title_vi} (từ ngày {data.period.start:%d/%m/%Y} "
-        f"đến ngày {data.period.end:%d/%m/%Y}) như sau:"
+        f"Thực hiện mô hình “Chính quyền thân thiện”, {who}. "
+        f"Kết quả {data.period.title_vi} ({_span(data)}){basis} như sau:"
     )
 
 
 def closing_text(data: ReportData) -> str:
-    period, unit = data.period.title_vi, data.unit.in_sentence
-    return f"Trên đây là báo cáo kết quả đo lường sự hài lòng {period} của UBND {unit}./."
+    period = data.period.title_vi
+    issuer = admin_name(data.unit.name) if data.unit.level == "ministry" else f"UBND {data.unit.in_sentence}"
+    return f"Trên đây là báo cáo kết quả đo lường sự hài lòng {period} của {issuer}./."
 
 
 def addressee(data: ReportData) -> str:
-    if data.is_monthly:
+    if data.is_desk:
         return f"Kính gửi: Chủ tịch Ủy ban nhân dân {data.unit.in_sentence}"
     if data.unit.parent_name:
         return f"Kính gửi: Ủy ban nhân dân {data.unit.parent_in_sentence}"
+    if data.unit.level == "province":
+        return "Kính gửi: Bộ Nội vụ"
     return ""
 
 
@@ -388,23 +480,34 @@ def _as_recipient_lines(entries: Sequence[str]) -> list[str]:
 
 def recipients(data: ReportData) -> list[str]:
     """The "Nơi nhận:" list, bottom-left."""
-    if data.unit.official.recipients and not data.is_monthly:
+    if data.unit.official.recipients and not data.is_desk:
         return _as_recipient_lines(data.unit.official.recipients)
     lower = data.unit.in_sentence
-    if data.is_monthly:
+    if data.is_desk:
         return [
             f"- Chủ tịch UBND {lower} (để b/c);",
             f"- Các Phó Chủ tịch UBND {lower};",
             "- Công chức Bộ phận TN&TKQ;",
             "- Lưu: VT, BPTNTKQ.",
         ]
-    up = (
-        f"- UBND {data.unit.parent_in_sentence} (để b/c);"
-        if data.unit.parent_name
-        else "- Cơ quan cấp trên (để b/c);"
-    )
+    if data.unit.level == "province":
+        up = (
+            f"- UBND {data.unit.parent_in_sentence} (để b/c);"
+            if data.unit.parent_name
+            else "- Bộ Nội vụ (để b/c);"
+        )
+        return [
+            up,
+            f"- Thường trực Tỉnh ủy, HĐND {lower};",
+            f"- Chủ tịch, các Phó Chủ tịch UBND {lower};",
+            "- UBND các xã, phường;",
+            "- Lưu: VT.",
+        ]
+    if data.unit.level == "ministry":
+        return ["- Văn phòng Chính phủ (để b/c);", "- Lãnh đạo Bộ;", "- Các đơn vị thuộc Bộ;", "- Lưu: VT."]
+    upward = [f"- UBND {data.unit.parent_in_sentence} (để b/c);"] if data.unit.parent_name else []
     return [
-        up,
+        *upward,
         f"- Thường trực Đảng ủy, HĐND {lower};",
         f"- Chủ tịch, các Phó Chủ tịch UBND {lower};",
         "- Bộ phận TN&TKQ;",
@@ -414,17 +517,22 @@ def recipients(data: ReportData) -> list[str]:
 
 def signature_lines(data: ReportData) -> list[str]:
     """The signature block's headings, bottom-right (quyền hạn, chức vụ); the name stays blank."""
-    if data.is_monthly:
+    if data.is_desk:
         return ["TRƯỞNG BỘ PHẬN"]
     official = data.unit.official
     deputy = official.deputy_signs if official.deputy_signs is not None else True
-    title = (official.signer_title or ("PHÓ CHỦ TỊCH" if deputy else "CHỦ TỊCH")).upper()
-    return ["TM. ỦY BAN NHÂN DÂN", *(["KT. CHỦ TỊCH"] if deputy else []), nfc(title)]
+    head = "BỘ TRƯỞNG" if data.unit.level == "ministry" else "CHỦ TỊCH"
+    title = (
+        official.signer_title
+        or (("THỨ TRƯỞNG" if head == "BỘ TRƯỞNG" else "PHÓ CHỦ TỊCH") if deputy else head)
+    ).upper()
+    authority = [] if data.unit.level == "ministry" else ["TM. ỦY BAN NHÂN DÂN"]
+    return [*authority, *([f"KT. {head}"] if deputy else []), nfc(title)]
 
 
 def signer_name(data: ReportData) -> str | None:
-    """The signer's name under the space for signature and seal (UBND reports), when set."""
-    if data.is_monthly or not data.unit.official.signer_name:
+    """The signer's name under the space for signature and seal, when set."""
+    if data.is_desk or not data.unit.official.signer_name:
         return None
     return nfc(data.unit.official.signer_name)
 
@@ -432,29 +540,62 @@ def signer_name(data: ReportData) -> str | None:
 # ---------------------------------------------------------------- body
 
 
+INSUFFICIENT = "chưa đủ mẫu"
+
+
+def _comparable(data: ReportData) -> bool:
+    """A comparison with the previous period is shown only when both sides are whole and sufficient."""
+    return bool(
+        data.overall
+        and data.previous
+        and not data.previous_partial
+        and not data.overall.get("insufficient")
+        and not data.previous.get("insufficient")
+    )
+
+
+def comparison_line(data: ReportData) -> str | None:
+    """The change on the previous period in words, or why there is none (None: no previous figures)."""
+    row, prev = data.overall, data.previous
+    if not row or not prev:
+        return None
+    before = data.period.previous().title_vi
+    if data.previous_partial:
+        since = f" (số liệu từ ngày {data.data_since:%d/%m/%Y})" if data.data_since else ""
+        return f"Không so sánh với {before}: kỳ trước chưa có số liệu đủ cả kỳ{since}."
+    if not _comparable(data):
+        return f"Không so sánh với {before}: số phiếu chưa đủ mẫu tối thiểu ({data.min_sample} phiếu)."
+    return (
+        f"So với {before}: chỉ số hài lòng chung "
+        f"{fmt_change(row.get('satisfaction_index'), prev.get('satisfaction_index'))}, "
+        f"chỉ số thân thiện {fmt_change(row.get('friendly_index'), prev.get('friendly_index'))}."
+    )
+
+
 def headline_lines(data: ReportData) -> list[str]:
     """Section 1: the period's headline figures, one sentence each, with the change on last period."""
-    row, prev = data.overall, data.previous
+    row = data.overall
     if not row:
         return [f"Trong {data.period.title_vi}, không có phiếu đánh giá nào được ghi nhận."]
+    mark = f" ({INSUFFICIENT})" if row.get("insufficient") else ""
     lines = [f"Tổng số phiếu đánh giá hợp lệ: {fmt_int(row['n'])} phiếu."]
     ci = row.get("satisfaction_ci95")
     ci_text = f" (khoảng tin cậy 95%: {fmt_pct(ci[0])}–{fmt_pct(ci[1])}%)" if ci else ""
     lines.append(
-        f"Chỉ số hài lòng chung: {fmt_pct(row.get('satisfaction_index'))}%{ci_text}; "
+        f"Chỉ số hài lòng chung: {fmt_pct(row.get('satisfaction_index'))}%{ci_text}{mark}; "
         f"điểm trung bình: {fmt_mean(row.get('mean_score'))}/5."
     )
-    lines.append(f"Chỉ số thân thiện: {fmt_pct(row.get('friendly_index'))}%.")
-    lines.append(f"Chỉ số hài lòng về sự phục vụ hành chính (SIPAS): {fmt_pct(row.get('service_index'))}%.")
-    if prev:
-        lines.append(
-            f"So với {data.period.previous().title_vi}: chỉ số hài lòng chung "
-            f"{fmt_delta(row.get('satisfaction_index'), prev.get('satisfaction_index'))} điểm %, "
-            f"chỉ số thân thiện {fmt_delta(row.get('friendly_index'), prev.get('friendly_index'))} điểm %."
-        )
+    lines.append(f"Chỉ số thân thiện: {fmt_pct(row.get('friendly_index'))}%{mark}.")
+    lines.append(
+        f"Chỉ số hài lòng về sự phục vụ hành chính (SIPAS): {fmt_pct(row.get('service_index'))}%{mark}."
+    )
+    compare = comparison_line(data)
+    if compare:
+        lines.append(compare)
     if row.get("insufficient"):
         lines.append(
-            f"Lưu ý: số phiếu dưới mức tối thiểu ({data.min_sample} phiếu), kết quả chỉ có giá trị tham khảo."
+            f"Lưu ý: số phiếu dưới mức tối thiểu ({data.min_sample} phiếu), kết quả chưa đủ mẫu, "
+            "chỉ có giá trị tham khảo."
         )
     return lines
 
@@ -469,8 +610,23 @@ class Table:
     numbers: list[list[float | int | None]] = field(default_factory=list)
 
 
+def group_sample(data: ReportData, group_id: str) -> int:
+    """The ballots behind a group's figure: the fewest any of its answered items has."""
+    items: Mapping[str, Any] = (data.overall or {}).get("items") or {}
+    counts = [(items.get(q) or {}).get("n", 0) for q in data.labels.group_items.get(group_id, ())]
+    answered = [n for n in counts if n]
+    return min(answered) if answered else 0
+
+
+def _figure_cells(index: float | None, n: int, min_sample: int) -> list[str]:
+    """[n, index, interval, note] for a table row; "chưa đủ mẫu" under the minimum sample."""
+    note = INSUFFICIENT if n and n < min_sample else ("chưa có phiếu" if not n else "")
+    return [fmt_int(n), fmt_pct(index), fmt_interval(item_interval(index, n)), note]
+
+
 def group_tables(data: ReportData) -> list[Table]:
-    """Section 2: one table per group of criteria, its items then the group's index."""
+    """Section 2: one table per group of criteria, its items then the group's index, each with its
+    sample, 95 % interval and "chưa đủ mẫu" under the minimum."""
     row = data.overall or {}
     prev = data.previous or {}
     items: Mapping[str, Any] = row.get("items") or {}
@@ -482,17 +638,20 @@ def group_tables(data: ReportData) -> list[Table]:
         for qid in data.labels.group_items.get(gid, ()):
             item = items.get(qid) or {}
             label = IN_GROUP_LABELS.get((gid, qid)) or data.labels.item(qid)
-            body.append([label, fmt_int(item.get("n", 0)), fmt_pct(item.get("index"))])
-            numbers.append([item.get("n", 0), item.get("index")])
+            n = item.get("n", 0)
+            body.append([label, *_figure_cells(item.get("index"), n, data.min_sample)])
+            numbers.append([n, item.get("index")])
         index = (row.get("groups") or {}).get(gid)
-        body.append(["Chỉ số nhóm", "", fmt_pct(index)])
+        n = group_sample(data, gid)
+        body.append(["Chỉ số nhóm", *_figure_cells(index, n, data.min_sample)])
         numbers.append([None, index])
         kind = "thân thiện" if gid in data.labels.friendly else "SIPAS" if gid in data.labels.sipas else ""
-        suffix = f" (kỳ trước: {fmt_pct(prev_groups.get(gid))}%)" if prev else ""
+        shown = _comparable(data) and prev_groups.get(gid) is not None
+        suffix = f" (kỳ trước: {fmt_pct(prev_groups.get(gid))}%)" if shown else ""
         tables.append(
             Table(
                 title=f"Nhóm “{title}”" + (f" — {kind}" if kind else "") + suffix,
-                header=["Tiêu chí", "Số phiếu", "Tỷ lệ đạt (%)"],
+                header=["Tiêu chí", "Số phiếu", "Tỷ lệ đạt (%)", "Khoảng tin cậy 95%", "Ghi chú"],
                 rows=body,
                 numbers=numbers,
             )
@@ -526,11 +685,14 @@ def staff_table(data: ReportData) -> Table:
                 ", ".join(x for x in (info.title, info.counter) if x) if info else "",
                 fmt_int(r["n"]),
                 fmt_pct(r.get("satisfaction_index")),
+                fmt_interval(r.get("satisfaction_ci95")),
                 fmt_pct(r.get("friendly_index")),
-                "chưa đủ mẫu" if r.get("insufficient") else ("" if insufficient else str(rank[sid])),
+                INSUFFICIENT if r.get("insufficient") else ("" if insufficient else str(rank[sid])),
             ]
         )
-        numbers.append([i, None, None, r["n"], r.get("satisfaction_index"), r.get("friendly_index"), None])
+        numbers.append(
+            [i, None, None, r["n"], r.get("satisfaction_index"), None, r.get("friendly_index"), None]
+        )
     return Table(
         title="Kết quả theo từng công chức",
         header=[
@@ -539,6 +701,7 @@ def staff_table(data: ReportData) -> Table:
             "Chức danh, quầy",
             "Số phiếu",
             "Hài lòng (%)",
+            "Khoảng tin cậy 95%",
             "Thân thiện (%)",
             "Xếp hạng",
         ],
@@ -560,13 +723,14 @@ def unit_table(data: ReportData) -> Table:
     for i, (unit, r) in enumerate([*ranked, *rest], start=1):
         row = r or {}
         n = row.get("n", 0)
-        label = str(rank[unit.code]) if unit.code in rank else ("chưa đủ mẫu" if n else "chưa có phiếu")
+        label = str(rank[unit.code]) if unit.code in rank else (INSUFFICIENT if n else "chưa có phiếu")
         body.append(
             [
                 str(i),
                 unit.name,
                 fmt_int(n),
                 fmt_pct(row.get("satisfaction_index")),
+                fmt_interval(row.get("satisfaction_ci95")),
                 fmt_pct(row.get("friendly_index")),
                 fmt_pct(row.get("service_index")),
                 label,
@@ -578,6 +742,7 @@ def unit_table(data: ReportData) -> Table:
                 None,
                 n,
                 row.get("satisfaction_index"),
+                None,
                 row.get("friendly_index"),
                 row.get("service_index"),
                 None,
@@ -585,7 +750,16 @@ def unit_table(data: ReportData) -> Table:
         )
     return Table(
         title="Kết quả theo đơn vị trực thuộc",
-        header=["STT", "Đơn vị", "Số phiếu", "Hài lòng (%)", "Thân thiện (%)", "Phục vụ (%)", "Xếp hạng"],
+        header=[
+            "STT",
+            "Đơn vị",
+            "Số phiếu",
+            "Hài lòng (%)",
+            "Khoảng tin cậy 95%",
+            "Thân thiện (%)",
+            "Phục vụ (%)",
+            "Xếp hạng",
+        ],
         rows=body,
         numbers=numbers,
     )
@@ -602,10 +776,11 @@ def people_section(data: ReportData) -> tuple[str, str, Table, list[float]]:
             "3. Kết quả theo đơn vị trực thuộc",
             note,
             unit_table(data),
-            [0.07, 0.33, 0.12, 0.12, 0.12, 0.12, 0.12],
+            [0.075, 0.24, 0.1, 0.1, 0.15, 0.11, 0.105, 0.12],
         )
     note = f"Công chức có dưới {data.min_sample} phiếu trong kỳ được ghi “chưa đủ mẫu” và không xếp hạng."
-    return "3. Kết quả theo công chức", note, staff_table(data), [0.07, 0.25, 0.22, 0.1, 0.12, 0.12, 0.12]
+    widths = [0.075, 0.19, 0.18, 0.085, 0.1, 0.15, 0.1, 0.12]
+    return "3. Kết quả theo công chức", note, staff_table(data), widths
 
 
 def month_label(key: str) -> str:
@@ -703,7 +878,10 @@ def comment_lines(data: ReportData) -> list[str]:
 
 
 def proposals(data: ReportData) -> list[str]:
-    """Section III: proposals that follow from the figures (rule of thumb, for the leader to edit)."""
+    """Section II: proposals that follow from the figures (rule of thumb, for the leader to edit).
+
+    Never drawn from a figure under the minimum sample: such groups, items and officers are left out.
+    """
     row = data.overall
     if not row:
         return ["Bố trí máy đánh giá tại Bộ phận Tiếp nhận và Trả kết quả và hướng dẫn người dân sử dụng."]
@@ -714,7 +892,11 @@ def proposals(data: ReportData) -> list[str]:
             "để đủ số phiếu tối thiểu."
         )
     groups: Mapping[str, float | None] = row.get("groups") or {}
-    scored = [(v, g) for g, v in groups.items() if v is not None]
+    scored = [
+        (v, g)
+        for g, v in groups.items()
+        if v is not None and not row.get("insufficient") and group_sample(data, g) >= data.min_sample
+    ]
     if scored:
         low, gid = min(scored)
         if low < 90.0:
@@ -723,7 +905,7 @@ def proposals(data: ReportData) -> list[str]:
                 f"(thấp nhất, {fmt_pct(low)}%): quán triệt lại Quy tắc ứng xử tại các buổi giao ban."
             )
     item = (row.get("items") or {}).get(NAM_KHONG) or {}
-    if item.get("index") is not None and item["index"] < 100.0:
+    if item.get("index") is not None and item["index"] < 100.0 and item.get("n", 0) >= data.min_sample:
         out.append(
             "Kiểm tra, xác minh các phản ánh về hành vi “5 không”; xử lý nghiêm nếu có vi phạm "
             "và công khai kết quả xử lý."
@@ -743,7 +925,7 @@ def proposals(data: ReportData) -> list[str]:
         out.append(
             "Nhắc nhở, bồi dưỡng kỹ năng giao tiếp cho công chức có chỉ số dưới 80%: " + ", ".join(weak) + "."
         )
-    if data.previous and row.get("satisfaction_index") is not None:
+    if _comparable(data) and data.previous and row.get("satisfaction_index") is not None:
         before = data.previous.get("satisfaction_index")
         if before is not None and row["satisfaction_index"] < before - 2.0:
             out.append(
@@ -751,5 +933,6 @@ def proposals(data: ReportData) -> list[str]:
             )
     if data.comment_count:
         out.append("Trả lời, phản hồi các ý kiến góp ý của người dân đã đồng ý để lại số điện thoại.")
-    out.append("Biểu dương, khen thưởng công chức có chỉ số hài lòng cao và ổn định.")
+    who = "đơn vị" if data.children else "công chức"
+    out.append(f"Biểu dương, khen thưởng {who} có chỉ số hài lòng cao và ổn định.")
     return out

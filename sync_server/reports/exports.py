@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sync_server.reports.content import Labels, month_label, nfc
+from sync_server.reports.spreadsheet import as_text, csv_text, text_cells
 
 __all__ = [
     "BALLOT_ROLES",
@@ -50,11 +50,9 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
-def _safe(value: str) -> str:
-    """Citizens' free text made safe for a spreadsheet: no formulas (CSV injection), no control characters
-    (XLSX cannot hold them; a kiosk bug must not make the whole export fail)."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+# Citizens' free text made safe for a spreadsheet: no formulas (CSV injection), no control characters
+# (XLSX cannot hold them; a kiosk bug must not make the whole export fail).
+_safe = csv_text
 
 
 def _check_role(role: str) -> None:
@@ -224,7 +222,7 @@ def ballots_xlsx(
         cells.append(cell)
     ws.append(cells)
     for line in table:
-        ws.append(line)
+        ws.append(text_cells(ws, line))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -396,5 +394,5 @@ def figures_xlsx(
     detail.freeze_panes = "A2"
     _autowidth(detail, {1: 26, 2: 34, 5: 44})
     out = io.BytesIO()
-    wb.save(out)
+    as_text(wb).save(out)
     return out.getvalue()

@@ -19,10 +19,18 @@ from sqlmodel import Session, col
 from sync_server import queries
 from sync_server.models import Response, Staff, Unit
 from sync_server.reports.build import assemble_report, render
-from sync_server.reports.content import Comment, Labels, OfficialNames, ReportData, StaffInfo, UnitInfo
+from sync_server.reports.content import (
+    Comment,
+    Labels,
+    OfficialNames,
+    ReportData,
+    StaffInfo,
+    UnitInfo,
+    admin_name,
+)
 from sync_server.reports.periods import ReportPeriod, parse_period
 
-__all__ = ["build_report", "report_data_for"]
+__all__ = ["build_report", "period_basis", "report_data_for", "unit_info", "unit_level"]
 
 _NO_LABELS = Labels(groups={}, group_items={}, items={}, options={})
 # Quotes are picked from at most this many of the period's latest comments.
@@ -41,7 +49,46 @@ def _unit_info(session: Session, unit: Unit) -> UnitInfo:
         number_series=unit.number_series,
         recipients=tuple(json.loads(unit.recipients)) if unit.recipients else None,
     )
-    return UnitInfo(unit.code, unit.name, parent.name if parent else None, unit.timezone, official)
+    return UnitInfo(
+        unit.code,
+        unit.name,
+        parent.name if parent else None,
+        unit.timezone,
+        official,
+        level=unit_level(session, unit),
+    )
+
+
+def unit_info(session: Session, unit_id: int) -> UnitInfo:
+    """A unit's names as its documents print them (raises KeyError for an unknown id)."""
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise KeyError(unit_id)
+    return _unit_info(session, unit)
+
+
+def unit_level(session: Session, unit: Unit) -> str:
+    """ "commune" for a unit with its own desk; "province" or "ministry" (a "Bộ …") for one with sub-units."""
+    has_children = session.execute(
+        select(col(Unit.id)).where(col(Unit.parent_id) == unit.id).limit(1)
+    ).first()
+    if has_children is None:
+        return "commune"
+    return "ministry" if admin_name(unit.name).startswith("Bộ ") else "province"
+
+
+def period_basis(unit: Unit) -> str:
+    """The unit's report periods: "calendar" (default) or "cutoff" (NĐ 09/2019)."""
+    return unit.report_periods or "calendar"
+
+
+def _data_since(session: Session, unit_ids: set[int]) -> dt.date | None:
+    first = session.execute(
+        select(func.min(Response.bucket_day)).where(
+            col(Response.unit_id).in_(unit_ids), col(Response.misuse).is_(False)
+        )
+    ).scalar_one()
+    return first if isinstance(first, dt.date) or first is None else dt.date.fromisoformat(str(first))
 
 
 def _staff(session: Session, unit_ids: set[int]) -> dict[str, StaffInfo]:
@@ -162,6 +209,7 @@ def report_data_for(
         issued_on=issued_on or dt.datetime.now(ZoneInfo(unit.timezone)).date(),
         by_staff=not children,
     )
+    data = replace(data, data_since=_data_since(session, unit_ids))
     child_rows: list[tuple[UnitInfo, Mapping[str, Any] | None]] = []
     for child in children:
         body = queries.indices_for(session, child.code, period.start, period.end, min_sample=min_sample)
@@ -183,8 +231,9 @@ def build_report(
 ) -> bytes:
     """A unit's report for a period ("2024-09", "2024-Q3", "2024-H2", "2024") as xlsx, docx or pdf bytes.
 
+    Periods follow the unit's basis (calendar, or the NĐ 09/2019 cut-off).
     Raises PeriodError, queries.UnknownUnit or ValueError (unknown format).
     """
-    period = parse_period(period_key)
+    period = parse_period(period_key, period_basis(queries.unit_by_code(session, unit_code)))
     data = report_data_for(session, unit_code, period, min_sample=min_sample, issued_on=issued_on)
     return render(data, fmt)

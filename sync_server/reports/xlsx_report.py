@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sync_server.reports import content as c
+from sync_server.reports.spreadsheet import as_text
 
 __all__ = ["render_xlsx"]
 
@@ -111,18 +112,17 @@ def _summary(ws: Any, data: c.ReportData) -> None:
 
 
 def _groups(ws: Any, data: c.ReportData) -> None:
-    _header(ws, ["Nhóm", "Tiêu chí", "Số phiếu", "Tỷ lệ đạt (%)"])
-    items = (data.overall or {}).get("items") or {}
-    for gid, title in data.labels.groups.items():
-        for qid in data.labels.group_items.get(gid, ()):
-            item = items.get(qid) or {}
-            ws.append([title, data.labels.item(qid), item.get("n", 0), item.get("index")])
+    _header(ws, ["Nhóm", "Tiêu chí", "Số phiếu", "Tỷ lệ đạt (%)", "Khoảng tin cậy 95%", "Ghi chú"])
+    for gid, table in zip(data.labels.groups, c.group_tables(data), strict=True):
+        title = data.labels.group(gid)
+        for text, numbers in zip(table.rows, table.numbers, strict=True):
+            n = numbers[0] if numbers[0] is not None else c.group_sample(data, gid)
+            ws.append([title, text[0], n, numbers[1], text[3], text[4]])
             _fmt(ws, ws.max_row, (4,))
-        ws.append([title, "Chỉ số nhóm", None, ((data.overall or {}).get("groups") or {}).get(gid)])
-        ws.cell(row=ws.max_row, column=2).font = Font(bold=True)
-        _fmt(ws, ws.max_row, (4,))
+            if text[0] == "Chỉ số nhóm":
+                ws.cell(row=ws.max_row, column=2).font = Font(bold=True)
     ws.freeze_panes = "A2"
-    _widths(ws, [26, 40, 12, 14])
+    _widths(ws, [26, 40, 12, 14, 20, 14])
 
 
 def _people(ws: Any, data: c.ReportData) -> None:
@@ -145,7 +145,7 @@ def _people(ws: Any, data: c.ReportData) -> None:
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
         chart.height, chart.width = max(7, 0.6 * (last - first) + 3), 18
         chart.add_data(
-            Reference(ws, min_col=pct[0], max_col=pct[1], min_row=first, max_row=last), titles_from_data=True
+            Reference(ws, min_col=pct[0], max_col=pct[0], min_row=first, max_row=last), titles_from_data=True
         )
         chart.set_categories(Reference(ws, min_col=2, min_row=first + 1, max_row=last))
         ws.add_chart(chart, "I2")
@@ -225,5 +225,5 @@ def render_xlsx(data: c.ReportData) -> bytes:
     wb.properties.title = c.nfc(" ".join(c.title_lines(data)))
     wb.properties.creator = c.nfc(data.unit.name)
     out = io.BytesIO()
-    wb.save(out)
+    as_text(wb).save(out)  # a comment like =HYPERLINK(…) stays text
     return out.getvalue()

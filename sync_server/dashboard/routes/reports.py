@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from typing import Annotated
+from urllib.parse import quote
 
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from sync_server.admin import AdminError, set_unit_names
 from sync_server.api.deps import SettingsDep
 from sync_server.dashboard.i18n import translator
 from sync_server.dashboard.views import figures, settings_of
 from sync_server.dashboard.web import BASE, Page, render
+from sync_server.mail import SETTING_KEY, SmtpSettings, env_settings
+from sync_server.models import ServerSetting
 from sync_server.periods import Period, PeriodError, parse_period
 from sync_server.reports import MEDIA_TYPES, report_filename
+from sync_server.reports.mailing import mailings, recipients_of
 from sync_server.reports.service import build_report
 
-from .deps import ReadDB, page_for, templates
+from .deps import Forbidden, ReadDB, WriteDB, check_csrf, page_for, templates
+from .letters import router as letters_router
 
 __all__ = ["router"]
 
@@ -78,6 +87,9 @@ def reports_page(page: Page, status_code: int = 200) -> Response:
         formats=REPORT_FORMATS,
         row=rows[0] if rows else None,
         min_sample=settings_of(page).min_sample,
+        mail_to=recipients_of(page.unit),
+        smtp=smtp_settings(page.db) if page.access.can_manage else None,
+        mailings=mailings(page.db, page.unit.id) if page.unit.id is not None else [],
     )
 
 
@@ -119,3 +131,75 @@ def report_file(request: Request, db: ReadDB, settings: SettingsDep) -> Response
         media_type=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
+
+
+@router.post("/reports/mail")
+def report_mail(
+    request: Request,
+    db: WriteDB,
+    emails: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A leader chooses who receives the unit's reports by e-mail when each period closes."""
+    page = page_for(request, db, need="ballots", with_period=False)
+    check_csrf(page, csrf_token)
+    if not page.access.can_act:
+        raise Forbidden()
+    assert page.unit is not None
+    addresses = [line.strip() for line in emails.replace(",", "\n").splitlines() if line.strip()]
+    try:
+        set_unit_names(db, page.unit.code, report_emails=addresses or [""])
+    except AdminError:
+        db.rollback()
+        page.period = report_period(page)
+        page.flashes.append(("error", translator(page.lang)("reports.mail.bad")))
+        return reports_page(page, status_code=400)
+    db.commit()
+    return RedirectResponse(f"{BASE}/reports?unit={quote(page.unit.code)}#report-mail", status_code=303)
+
+
+def smtp_settings(db: Session) -> SmtpSettings:
+    stored = db.get(ServerSetting, SETTING_KEY)
+    return env_settings(stored.value if stored else None)
+
+
+@router.post("/reports/smtp")
+def report_smtp(
+    request: Request,
+    db: WriteDB,
+    host: Annotated[str, Form(max_length=200)] = "",
+    port: Annotated[str, Form(max_length=6)] = "587",
+    starttls: Annotated[str, Form(max_length=3)] = "",
+    user: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    sender: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """An administrator sets the SMTP server; a blank password keeps the one stored (never shown back)."""
+    page = page_for(request, db, need="admin", with_period=False)
+    check_csrf(page, csrf_token)
+    assert page.unit is not None
+    row = db.get(ServerSetting, SETTING_KEY)
+    before = SmtpSettings.from_env({}, row.value if row else None)
+    if not port.isdigit() or not 0 < int(port) < 65536 or ("@" not in sender and sender):
+        page.period = report_period(page)
+        page.flashes.append(("error", translator(page.lang)("reports.smtp.bad")))
+        return reports_page(page, status_code=400)
+    chosen = SmtpSettings(
+        host=host.strip(),
+        port=int(port),
+        starttls=starttls == "1",
+        user=user.strip(),
+        password=password or before.password,
+        sender=sender.strip(),
+    )
+    if row is None:
+        db.add(ServerSetting(key=SETTING_KEY, value=chosen.stored()))
+    else:
+        row.value = chosen.stored()
+        db.add(row)
+    db.commit()
+    return RedirectResponse(f"{BASE}/reports?unit={quote(page.unit.code)}#report-smtp", status_code=303)
+
+
+router.include_router(letters_router)  # the tab's apology letters (routes/letters.py)

@@ -138,10 +138,10 @@ def test_xlsx_report_equals_the_api(home: Path, api: httpx.Client) -> None:
     staff = {r["key"]: r for r in _indices(api, key, "staff")["rows"]}
     sheet = list(wb["Công chức"].iter_rows(min_row=2, values_only=True))
     assert sorted(r[3] for r in sheet) == sorted(r["n"] for r in staff.values())
-    ranked = [r for r in sheet if isinstance(r[6], int)]
-    assert [r[6] for r in ranked] == list(range(1, len(ranked) + 1))
+    ranked = [r for r in sheet if isinstance(r[7], int)]
+    assert [r[7] for r in ranked] == list(range(1, len(ranked) + 1))
     assert all(r[4] >= s[4] for r, s in itertools.pairwise(ranked))
-    assert any(r[6] == "chưa đủ mẫu" for r in sheet), "the newly hired officer has too few ballots"
+    assert any(r[7] == "chưa đủ mẫu" for r in sheet), "the newly hired officer has too few ballots"
 
 
 def test_docx_and_pdf_reports_equal_the_api(home: Path, api: httpx.Client) -> None:

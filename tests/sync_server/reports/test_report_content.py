@@ -24,11 +24,13 @@ def _row(key: str | None, n: int, index: float | None, compliance: float = 100.0
         "service_index": index,
         "groups": {"4_xin": index, "tiep_can": 70.0},
         "items": {
+            "tiep_can_noi_lam_thu_tuc": {"n": n, "index": 70.0},
+            "tiep_can_huong_dan": {"n": n, "index": 70.0},
             "nam_khong": {
                 "n": n,
                 "index": compliance,
                 "violation_rates": {"quan_lieu_vo_cam": 100 - compliance},
-            }
+            },
         },
         "insufficient": n < 30,
     }
@@ -91,7 +93,7 @@ def test_numbers_are_written_the_vietnamese_way() -> None:
 
 def test_officers_under_the_minimum_are_never_ranked() -> None:
     table = c.staff_table(_data())
-    ranks = {row[1]: row[6] for row in table.rows}
+    ranks = {row[1]: row[-1] for row in table.rows}
     assert ranks == {
         "Nguyễn Thị Hằng": "1",
         "Trần Văn Đức": "2",
@@ -124,7 +126,7 @@ def test_a_parent_unit_ranks_its_communes() -> None:
     data = _data(children=children, staff_rows=[], period=parse_period("2024"))
     heading, _note, table, _widths = c.people_section(data)
     assert heading == "3. Kết quả theo đơn vị trực thuộc"
-    assert [(r[1], r[6]) for r in table.rows] == [
+    assert [(r[1], r[-1]) for r in table.rows] == [
         ("Xã Hai", "1"),
         ("Xã Một", "2"),
         ("Xã Ba", "chưa đủ mẫu"),
@@ -149,5 +151,5 @@ def test_a_parent_unit_workbook_has_a_sheet_of_communes() -> None:
     wb = load_workbook(io.BytesIO(render(_data(children=children, staff_rows=[]), "xlsx")))
     assert "Đơn vị" in wb.sheetnames and "Công chức" not in wb.sheetnames
     rows = list(wb["Đơn vị"].iter_rows(min_row=2, values_only=True))
-    assert [(r[1], r[2], r[3], r[6]) for r in rows] == [("Xã Hai", 500, 90.0, 1), ("Xã Một", 400, 80.0, 2)]
+    assert [(r[1], r[2], r[3], r[-1]) for r in rows] == [("Xã Hai", 500, 90.0, 1), ("Xã Một", 400, 80.0, 2)]
     assert len(wb["Đơn vị"]._charts) == 1
