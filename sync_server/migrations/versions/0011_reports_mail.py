@@ -2,7 +2,7 @@
 record of each closed period's report sent by the nightly job, and the register of apology letters.
 
 Revision ID: 0011_reports_mail
-Revises: 0009_web_ballots
+Revises: 0010_officer_years
 Create Date: 2026-12-08 00:40:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_reports_mail"
-down_revision: str | Sequence[str] | None = "0009_web_ballots"
+down_revision: str | Sequence[str] | None = "0010_officer_years"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
