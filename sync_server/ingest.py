@@ -26,6 +26,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from . import alert_rules
 from .db import bulk_insert
 from .models import (
     Device,
@@ -872,6 +873,7 @@ def ingest_batch(
         break
     if created:
         _store_tallies(session, ctx, created)
+        alert_rules.after_ingest(session, unit.id, ctx.ancestry, created, now, ctx.zone)
     _store_audit(session, ctx, audit)
     device.last_seen = now
     if clock_offset_s is not None:
