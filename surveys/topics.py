@@ -1,4 +1,5 @@
-"""The topics of citizens' comments: a taxonomy kept as data beside the survey (surveys/topics.toml).
+"""The topics of citizens' comments: a taxonomy kept as data beside the survey
+(surveys/taxonomy/topics.toml, outside the folder of survey definitions).
 
     >>> taxonomy = load_topics(default_topics_path())
     >>> [t.id for t in taxonomy.topics_of("Chờ lâu quá, phải nộp thêm tiền")]
@@ -99,7 +100,7 @@ class Taxonomy:
 
 
 def default_topics_path() -> Path:
-    return Path(__file__).with_name("topics.toml")
+    return Path(__file__).with_name("taxonomy") / "topics.toml"
 
 
 def load_topics(path: str | Path) -> Taxonomy:

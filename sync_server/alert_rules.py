@@ -4,8 +4,8 @@
     move_case(session, case, "dang_xu_ly", user, "Đã gọi điện cho công dân", now)
 
 At ingest, from the rows just stored (never a scan of ballots):
-- each comment becomes a "comment" case with its topics (surveys/topics.toml) and its text without
-  diacritics (the search compares that);
+- each comment becomes a "comment" case with its topics (surveys/taxonomy/topics.toml) and its text
+  without diacritics (the search compares that);
 - an alert ballot, or a comment on a serious topic (money, gifts, harassment), becomes an "alert" case;
 - the active rules of the unit and of every unit above it are evaluated:
   * window_unhappy: share of "không hài lòng" (overall 1–2) ≥ threshold % among at least
@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, insert, literal, or_, select
+from sqlalchemy import Connection, func, insert, literal, or_, select, update
 from sqlmodel import Session, col
 
 from surveys.topics import Taxonomy, default_topics_path, fold, load_topics
@@ -382,3 +382,28 @@ def backfill_cases(connection: Connection, chunk: int = 2000) -> None:
                     case_id=case_id, state="da_xu_ly", user_id=user_id, username=username, note=note, at=at
                 )
             )
+
+
+def erase_in_cases(session: Session, unit_ids: Iterable[int], pattern: Any, erased: str) -> int:
+    """A phone number erased on request also leaves the cases: their searchable text (refolded
+    from the cleaned comment) and the notes of their steps. Returns how many notes changed."""
+    ids = list(unit_ids)
+    cases = session.execute(
+        select(col(Case.id), col(Response.comment))
+        .join(Response, col(Response.id) == col(Case.response_id))
+        .where(col(Case.unit_id).in_(ids), col(Case.kind) == "comment")
+    ).all()
+    for case_id, comment in cases:
+        session.execute(update(Case).where(col(Case.id) == case_id).values(folded=fold(comment or "")))
+    changed = 0
+    notes = session.execute(
+        select(col(CaseEvent.id), col(CaseEvent.note))
+        .join(Case, col(Case.id) == col(CaseEvent.case_id))
+        .where(col(Case.unit_id).in_(ids))
+    ).all()
+    for event_id, note in notes:
+        cleaned = pattern.sub(erased, note)
+        if cleaned != note:
+            session.execute(update(CaseEvent).where(col(CaseEvent.id) == event_id).values(note=cleaned))
+            changed += 1
+    return changed

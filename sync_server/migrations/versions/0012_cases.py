@@ -5,8 +5,8 @@ Revises: 0009_web_ballots
 Create Date: 2026-12-07 23:55:00
 
 Every stored comment and alert ballot becomes a case (topics matched with the taxonomy of
-surveys/topics.toml); an acknowledged alert or a comment marked handled starts as "đã xử lý" with
-that step in its history.
+surveys/taxonomy/topics.toml); an acknowledged alert or a comment marked handled starts as
+"đã xử lý" with that step in its history.
 """
 
 from __future__ import annotations
