@@ -113,4 +113,12 @@ MORE_STRINGS: dict[str, tuple[str, str]] = {
         "Tháng {month} đạt chỉ số hài lòng {index} % ({n} phiếu).",
         "{month}: satisfaction index {index} % ({n} answers).",
     ),
+    "ranking.title": ("Xếp hạng đơn vị trực thuộc", "Units below, ranked"),
+    "ranking.note": (
+        "Xếp hạng theo chỉ số hài lòng; đơn vị dưới {min} phiếu ghi \u201cchưa đủ mẫu\u201d và không xếp "
+        "hạng. Bấm tên đơn vị để xem chi tiết.",
+        "Ranked by satisfaction index; a unit under {min} ballots says \u201cinsufficient sample\u201d "
+        "and is "
+        "not ranked. Click a unit to see it.",
+    ),
 }
