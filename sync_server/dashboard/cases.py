@@ -219,7 +219,7 @@ def case_listing(
         "pages": pages,
         "first": offset + 1 if total else 0,
         "last": offset + len(found),
-        "filters": filters,
+        "cf": filters,
         "filter_query": filters.query(),
         "sub_units": below,
         "officers": [(s.id, s.name) for s in officers] + [(NO_OFFICER, t("officers.unknown"))],

@@ -161,7 +161,14 @@ def test_search_ignores_diacritics_and_the_form_of_the_input(leader: TestClient,
     # the comment written in NFD is shown as written, with its topic
     card = next(c for c in _cards(leader.get(f"/dashboard/comments?{_q(cases_world, q='quay mot')}").text))
     assert "Chờ lâu, trễ hẹn" in card
+    # the form shows the filters it applied
+    html = leader.get(
+        f"/dashboard/comments?{_q(cases_world, q='cho lau', topic='cho_lau', state='moi')}"
+    ).text
+    assert 'name="q" value="cho lau"' in html
+    assert '<option value="cho_lau" selected>' in html and '<option value="moi" selected>' in html
     # "%" and "_" are taken literally
+
     assert _cards(leader.get(f"/dashboard/comments?{_q(cases_world, q='%25')}").text) == []
 
 
