@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
+from .alert_rules import erase_in_cases
 from .models import AlertAck, Device, Response, ResponseConflict, ResponseQuarantine, Unit
 
 __all__ = [
@@ -203,6 +204,7 @@ def erase_phone(session: Session, unit_code: str, phone: str) -> Erasure:
         if cleaned != note:
             session.execute(update(AlertAck).where(col(AlertAck.response_id) == rid).values(note=cleaned))
             report.texts += 1
+    report.texts += erase_in_cases(session, ids, pattern, ERASED)  # after the comments are cleaned
     devices = select(col(Device.id)).where(col(Device.unit_id).in_(ids))
     quarantined = session.execute(
         select(col(ResponseQuarantine.pk), col(ResponseQuarantine.raw)).where(

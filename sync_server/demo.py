@@ -36,9 +36,10 @@ from sync_server.admin import (
     import_staff,
     load_survey_versions,
 )
+from sync_server.alert_rules import move_case
 from sync_server.db import write_session
 from sync_server.ingest import ingest_batch
-from sync_server.models import AlertAck, CommentState, Device, Response, Unit, User
+from sync_server.models import AlertRule, Case, Device, Response, Unit, User
 from sync_server.queries import current_survey
 from sync_server.queries import unit_by_code as queries_unit
 from sync_server.reports.fonts import font_path
@@ -420,6 +421,9 @@ def remove_demo(session: Session) -> None:
             session.execute(delete(table).where(table.c.device_id.in_(devices)))
         elif "response_id" in table.c:
             session.execute(delete(table).where(table.c.response_id.in_(ballots)))
+        elif "case_id" in table.c:
+            cases = select(col(Case.id)).where(col(Case.unit_id).in_(units))
+            session.execute(delete(table).where(table.c.case_id.in_(cases)))
     # Children before the parent: the parent key is a foreign key.
     session.execute(delete(Unit).where(col(Unit.code).in_([c.code for c in COMMUNES])))
     session.execute(delete(Unit).where(col(Unit.code) == DEMO_PARENT))
@@ -479,42 +483,65 @@ def leader_unit(session: Session) -> int:
 def _handle_cases(
     session: Session, units: list[int], leader: User, last_day: dt.date, rng: random.Random
 ) -> None:
-    """Leaders have handled most comments and alerts older than a month; newer ones are still open."""
-    assert leader.id is not None
+    """Leaders have handled most comments and alerts older than a month, step by step (in progress,
+    the citizen called back when they left a number, resolved or nothing to do); newer ones are still
+    open, and so are a few old ones that were forgotten."""
     cutoff = dt.datetime.combine(last_day - dt.timedelta(days=30), dt.time(0), ZoneInfo(TZ))
-    rows = session.execute(
-        select(
-            col(Response.id), col(Response.alert_kind), col(Response.has_comment), col(Response.received_at)
-        )
-        .where(col(Response.unit_id).in_(units), col(Response.received_at) < cutoff)
-        .where((col(Response.alert_kind).is_not(None)) | (col(Response.has_comment).is_(True)))
-        .order_by(col(Response.id))
+    cases = session.execute(
+        select(Case, Response.contact_phone)  # type: ignore[call-overload]
+        .join(Response, col(Response.id) == col(Case.response_id), isouter=True)
+        .where(col(Case.unit_id).in_(units), col(Case.opened_at) < cutoff)
+        .order_by(col(Case.id))
     ).all()
-    for rid, alert_kind, has_comment, received_at in rows:
+    for case, phone in cases:
         if rng.random() < 0.15:
-            continue  # a few old ones were forgotten: "old open alerts"
-        when = received_at + dt.timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
-        if alert_kind is not None:
-            session.add(
-                AlertAck(
-                    response_id=rid,
-                    user_id=leader.id,
-                    username=leader.username,
-                    note=rng.choice(ACK_NOTES),
-                    acked_at=when,
-                )
-            )
-        if has_comment:
-            session.add(
-                CommentState(
-                    response_id=rid,
-                    handled=True,
-                    user_id=leader.id,
-                    username=leader.username,
-                    changed_at=when,
-                )
-            )
+            continue  # a few old ones were forgotten: "old open cases"
+        when = case.opened_at + dt.timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 8))
+        if case.kind == "comment" and case.rating is not None and case.rating >= 4:
+            move_case(session, case, "khong_can_xu_ly", leader, "Lời khen, đã chuyển tới công chức.", when)
+            continue
+        move_case(session, case, "dang_xu_ly", leader, rng.choice(START_NOTES), when)
+        if phone:
+            when += dt.timedelta(days=1, hours=rng.randint(0, 5))
+            move_case(session, case, "da_lien_he", leader, "Đã gọi điện cho người dân.", when)
+        when += dt.timedelta(days=rng.randint(1, 3))
+        move_case(session, case, "da_xu_ly", leader, rng.choice(ACK_NOTES), when)
     session.commit()
+
+
+START_NOTES = [
+    "Giao văn phòng kiểm tra, báo cáo trong tuần.",
+    "Đã xem lại sổ theo dõi hồ sơ của quầy.",
+    "Chuyển Phó Chủ tịch phụ trách xem xét.",
+]
+
+# The rules an administrator set for the demo province (evaluated as the ballots arrive).
+DEMO_RULES: list[tuple[str, str, float, int | None, int]] = [
+    # (unit, kind, threshold %, window minutes, at least answers)
+    (DEMO_UNIT, "window_unhappy", 50.0, 60, 4),
+    ("XA-SON-HA", "window_unhappy", 50.0, 60, 4),
+    ("XA-SON-HA", "day_below", 60.0, None, 6),
+    (DEMO_PARENT, "day_below", 60.0, None, 40),
+    (DEMO_UNIT, "month_above", 85.0, None, 100),
+    (DEMO_PARENT, "month_above", 80.0, None, 300),
+]
+
+
+def _add_rules(session: Session, made_at: dt.datetime) -> None:
+    for code, kind, threshold, window, answers in DEMO_RULES:
+        unit_id = queries_unit(session, code).id
+        assert unit_id is not None
+        session.add(
+            AlertRule(
+                unit_id=unit_id,
+                kind=kind,
+                threshold=threshold,
+                window_min=window,
+                min_answers=answers,
+                created_by=ADMIN_USER,
+                created_at=made_at,
+            )
+        )
 
 
 ACK_NOTES = [
@@ -575,6 +602,7 @@ def make_demo(
         )
         session.add(province)
         session.flush()
+        _add_rules(session, made_at)
         kiosk_code, _ = create_enrolment_code(session, DEMO_UNIT, now, settings.enrolment_code_ttl_s)
         unit = queries_unit(session, DEMO_UNIT)
         survey = current_survey(session, unit)

@@ -27,6 +27,7 @@ from sqlmodel import Session, col
 
 from surveys.canonical import checked_hash
 
+from . import alert_rules
 from .models import (
     Device,
     Response,
@@ -852,6 +853,8 @@ def ingest_batch(
     if created:
         # The batch's stored ballots (rows in `_COLUMNS` order) are all known here.
         _store_tallies(session, ctx, created)
+        stored = [dict(zip(_COLUMNS, row, strict=True)) for row in created]
+        alert_rules.after_ingest(session, unit.id, ctx.ancestry, stored, now, ctx.zone)
     _store_audit(session, ctx, audit)
     device.last_seen = now
     if clock_offset_s is not None:

@@ -15,6 +15,9 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "AlertAck",
+    "AlertRule",
+    "Case",
+    "CaseEvent",
     "CommentState",
     "DashboardSession",
     "Device",
@@ -28,6 +31,7 @@ __all__ = [
     "RollupDayBallots",
     "RollupDayTally",
     "RollupTally",
+    "RuleWindowCount",
     "ServerSetting",
     "Staff",
     "SurveyVersion",
@@ -607,3 +611,82 @@ class ApologyLetter(SQLModel, table=True):
     issued_on: dt.date
     created_by: str = Field(max_length=100)
     created_at: dt.datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+# Cases (issue 15): a citizen's comment, an alert ballot or an alert of a unit's rule, handled step by
+# step (CASE_STATES) with every step kept in `case_event`. Filled at ingest by `alert_rules`.
+
+CASE_STATES = ("moi", "dang_xu_ly", "da_lien_he", "da_xu_ly", "khong_can_xu_ly")
+CASE_OPEN_STATES = ("moi", "dang_xu_ly", "da_lien_he")
+RULE_KINDS = ("window_unhappy", "day_below", "month_above")
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_item"
+    __table_args__ = (
+        UniqueConstraint("kind", "response_id", name="uq_case_ballot"),
+        UniqueConstraint("rule_id", "window_key", name="uq_case_rule_window"),
+        Index("ix_case_unit_kind_opened", "unit_id", "kind", "opened_at"),
+        Index("ix_case_kind_state", "kind", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)  # "comment" | "alert" (a ballot's) | "rule" (a unit's rule)
+    unit_id: int = Field(foreign_key="unit.id")
+    response_id: str | None = Field(default=None, foreign_key="response.id", max_length=36)
+    rule_id: int | None = Field(default=None, foreign_key="alert_rule.id")
+    window_key: str | None = Field(default=None, max_length=40)  # the rule's minute, day or month
+    opened_at: dt.datetime = _utc()  # the ballot's submission, or the end of the rule's window
+    day: dt.date  # the local day it belongs to (periods filter on it)
+    staff_id: str | None = Field(default=None, max_length=64)
+    rating: int | None = None
+    topics: str = Field(default="", max_length=400)  # ",tien_qua,cho_lau," (taxonomy ids)
+    reasons: str = Field(default="", max_length=400)  # alert kinds, "chu_de:tien_qua", a rule's kind
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # a rule's figures
+    folded: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    positive: bool = False
+    state: str = Field(default="moi", max_length=20)
+    updated_at: dt.datetime = _utc(now=True)
+    updated_by: str = Field(default="", max_length=100)
+
+
+class CaseEvent(SQLModel, table=True):
+    """One step of a case: who moved it to which state, when, and the note they wrote."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_item.id", index=True)
+    state: str = Field(max_length=20)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    username: str = Field(max_length=100)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    at: dt.datetime = _utc()
+
+
+class AlertRule(SQLModel, table=True):
+    """A unit's rule, set by an administrator, evaluated at ingest over its whole subtree."""
+
+    __tablename__ = "alert_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    kind: str = Field(max_length=16)  # RULE_KINDS
+    threshold: float  # % of "không hài lòng", or the satisfaction index (%)
+    window_min: int | None = None  # window_unhappy only
+    min_answers: int
+    active: bool = True
+    created_by: str = Field(max_length=100)
+    created_at: dt.datetime = _utc(now=True)
+
+
+class RuleWindowCount(SQLModel, table=True):
+    """Overall answers and "không hài lòng" (1-2) per unit with a window rule and UTC minute."""
+
+    __tablename__ = "rule_window_count"
+    __table_args__ = _NO_ROWID
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    minute: dt.datetime = Field(sa_column=Column(UtcDateTime(), primary_key=True))
+    answers: int = 0
+    unhappy: int = 0

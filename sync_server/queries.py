@@ -17,7 +17,11 @@ from surveys.loader import Survey, parse_survey
 
 from . import indices as ix
 from .models import (
+    CASE_OPEN_STATES,
     AlertAck,
+    AlertRule,
+    Case,
+    CaseEvent,
     CommentState,
     Device,
     Response,
@@ -42,10 +46,15 @@ __all__ = [
     "acknowledgement_count",
     "alert_ballots",
     "ballots_between",
+    "case_change_count",
+    "case_history",
+    "case_page",
     "comment_ballots",
     "current_survey",
     "devices_of",
     "indices_for",
+    "open_case_count",
+    "rules_of",
     "staff_ids_of",
     "staff_of",
     "staff_of_unit",
@@ -492,3 +501,103 @@ def survey_versions(session: Session) -> list[SurveyVersion]:
     """Every loaded survey definition, newest first."""
     query = select(SurveyVersion).order_by(col(SurveyVersion.loaded_at).desc())
     return list(session.execute(query).scalars())
+
+
+# ---------------------------------------------------------------- cases, rules (issue 15)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern finding `text` anywhere (its own %, _ and \\ taken literally)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def case_page(
+    session: Session,
+    unit_ids: Iterable[int],
+    *,
+    kinds: tuple[str, ...],
+    date_from: dt.date,
+    date_to: dt.date,
+    states: tuple[str, ...] = (),
+    staff_id: str | None = None,
+    no_staff: bool = False,
+    rating: int | None = None,
+    topic: str | None = None,
+    folded_text: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[tuple[Case, Response | None, Unit]], int]:
+    """One page of cases of these units and kinds in `date_from..date_to`, newest first, and how many
+    match. Each word of `folded_text` must be in the comment without diacritics (`surveys.topics.fold`)."""
+    conditions: list[Any] = [
+        col(Case.unit_id).in_(list(unit_ids)),
+        col(Case.kind).in_(kinds),
+        col(Case.day) >= date_from,
+        col(Case.day) <= date_to,
+    ]
+    if states:
+        conditions.append(col(Case.state).in_(states))
+    if no_staff:
+        conditions.append(col(Case.staff_id).is_(None))
+    elif staff_id:
+        conditions.append(col(Case.staff_id) == staff_id)
+    if rating is not None:
+        conditions.append(col(Case.rating) == rating)
+    if topic:
+        conditions.append(col(Case.topics).like(_like("," + topic + ","), escape="\\"))
+    for word in (folded_text or "").split()[:10]:  # every word, anywhere, in any order
+        conditions.append(col(Case.folded).like(_like(word), escape="\\"))
+    total = int(session.execute(select(func.count()).select_from(Case).where(*conditions)).scalar_one())
+    query = (
+        select(Case, Response, Unit)
+        .join(Response, col(Response.id) == col(Case.response_id), isouter=True)
+        .join(Unit, col(Unit.id) == col(Case.unit_id))
+        .where(*conditions)
+        .order_by(col(Case.opened_at).desc(), col(Case.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(c, b, u) for c, b, u in session.execute(query).all()], total
+
+
+def case_history(session: Session, case_ids: Iterable[int]) -> dict[int, list[CaseEvent]]:
+    """Every step of these cases, oldest first."""
+    ids = list(case_ids)
+    out: dict[int, list[CaseEvent]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    query = select(CaseEvent).where(col(CaseEvent.case_id).in_(ids)).order_by(col(CaseEvent.id))
+    for event in session.execute(query).scalars():
+        out[event.case_id].append(event)
+    return out
+
+
+def case_change_count(session: Session) -> int:
+    """The newest case step's id (a cache key: it changes with every step)."""
+    return int(session.execute(select(func.coalesce(func.max(CaseEvent.id), 0))).scalar_one())
+
+
+def open_case_count(session: Session, unit_ids: Iterable[int], kinds: tuple[str, ...]) -> int:
+    """Open cases of these kinds, of any day."""
+    query = (
+        select(func.count())
+        .select_from(Case)
+        .where(
+            col(Case.unit_id).in_(list(unit_ids)),
+            col(Case.kind).in_(kinds),
+            col(Case.state).in_(CASE_OPEN_STATES),
+        )
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def rules_of(session: Session, unit_ids: Iterable[int]) -> list[tuple[AlertRule, Unit]]:
+    """The alert rules of these units, newest first."""
+    query = (
+        select(AlertRule, Unit)
+        .join(Unit, col(Unit.id) == col(AlertRule.unit_id))
+        .where(col(AlertRule.unit_id).in_(list(unit_ids)))
+        .order_by(col(AlertRule.id).desc())
+    )
+    return [(r, u) for r, u in session.execute(query).all()]

@@ -96,15 +96,18 @@ def figures(
     )
 
 
-def this_and_previous(page: Page, period: Period) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The figures of a period and of the one before it; one query for calendar periods."""
+def this_and_previous(
+    page: Page, period: Period, unit: Unit | None = None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The figures of a period and of the one before it (of the page's unit or `unit`); one query for
+    calendar periods."""
     before = period.previous()
     if period.kind == "custom":
-        now_rows = figures(page, period)["rows"]
-        before_rows = figures(page, before)["rows"]
+        now_rows = figures(page, period, unit=unit)["rows"]
+        before_rows = figures(page, before, unit=unit)["rows"]
         return (now_rows[0] if now_rows else None), (before_rows[0] if before_rows else None)
     both = Period("custom", "", before.date_from, period.date_to)
-    rows = {r["key"]: r for r in figures(page, both, by="period", kind=period.kind)["rows"]}
+    rows = {r["key"]: r for r in figures(page, both, by="period", kind=period.kind, unit=unit)["rows"]}
     return rows.get(period.key), rows.get(before.key)
 
 

@@ -50,6 +50,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("reports", "/reports", "ballots"),
     ("devices", "/devices", "ballots"),
     ("staff", "/staff", "ballots"),
+    ("rules", "/rules", "ballots"),
     ("surveys", "/surveys", "admin"),
 )
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from sync_server import indices as ix
 from sync_server import queries
 from sync_server.db import make_engine
-from sync_server.models import AlertAck, CommentState, Device, Response, Staff, Unit, User
+from sync_server.models import Case, CaseEvent, Device, Response, Staff, Unit, User
 from sync_server.security import verify_password
 
 BIN = Path(sys.executable).parent / "survey-server"
@@ -218,8 +218,12 @@ def test_comments_fit_the_officers_and_some_cases_are_handled(demo: tuple[Path, 
     home, _ = demo
     with _session(home) as s:
         rows = s.execute(select(Response).where(col(Response.has_comment).is_(True))).scalars().all()
-        acks = {a.response_id for a in s.execute(select(AlertAck)).scalars()}
-        handled = {c.response_id for c in s.execute(select(CommentState)).scalars() if c.handled}
+        cases = s.execute(select(Case)).scalars().all()
+        steps = s.execute(select(CaseEvent)).scalars().all()
+        units = {u.id: u.code for u in s.execute(select(Unit)).scalars()}
+        closed = {c.response_id for c in cases if c.state in ("da_xu_ly", "khong_can_xu_ly")}
+        acks = {c.response_id for c in cases if c.kind == "alert"} & closed
+        handled = {c.response_id for c in cases if c.kind == "comment"} & closed
         alerts = s.execute(select(Response).where(col(Response.alert_kind).is_not(None))).scalars().all()
     bribes = [r for r in rows if "phải nộp thêm tiền ngoài lệ phí, không có biên lai" in (r.comment or "")]
     assert bribes and {r.staff_id for r in bribes} <= {"cb02", "ap01", None}, {r.staff_id for r in bribes}
@@ -231,3 +235,11 @@ def test_comments_fit_the_officers_and_some_cases_are_handled(demo: tuple[Path, 
     newest = max(r.received_at for r in alerts)
     old_open = [r for r in alerts if r.id not in acks and (newest - r.received_at).days > 60]
     assert old_open, "a few old alerts were never handled"
+    # cases went through their steps; the bribery complaints carry the serious topic and an alert
+    assert {e.state for e in steps} >= {"dang_xu_ly", "da_lien_he", "da_xu_ly", "khong_can_xu_ly"}
+    bribe_ids = {r.id for r in bribes}
+    assert all(c.topics == ",tien_qua," for c in cases if c.kind == "comment" and c.response_id in bribe_ids)
+    assert bribe_ids <= {c.response_id for c in cases if c.kind == "alert" and "chu_de:tien_qua" in c.reasons}
+    # the rules set for the province fired as the ballots arrived: windows, a low day, months on target
+    fired = {(units[c.unit_id], c.reasons) for c in cases if c.kind == "rule"}
+    assert {("XA-DEMO", "window_unhappy"), ("XA-SON-HA", "day_below"), ("TINH-DEMO", "month_above")} <= fired

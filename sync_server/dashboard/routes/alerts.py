@@ -10,19 +10,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from surveys.loader import Survey
 from sync_server.dashboard.cache import data_version
+from sync_server.dashboard.cases import ALERT_CASES, CaseFilters, case_listing, close_ballot_case
 from sync_server.dashboard.i18n import translator
 from sync_server.dashboard.views import (
     figures_cache,
     officer_label,
     rating_label,
     staff_names,
-    survey_of,
     unit_ids,
 )
 from sync_server.dashboard.web import BASE, Page, render, safe_back
 from sync_server.models import AlertAck
 from sync_server.models import Response as Ballot
-from sync_server.queries import acknowledgement_count, alert_ballots
+from sync_server.queries import alert_ballots, case_change_count
 
 from .deps import ReadDB, WriteDB, ballot_to_act_on, page_for, templates
 
@@ -53,16 +53,28 @@ def alerts_query(
 
 
 def newest_open_alerts(page: Page, survey: Survey | None) -> tuple[list[dict[str, Any]], int]:
-    """The five newest open alerts and how many are open, cached until a ballot or an acknowledgement."""
+    """The five newest open alerts of the period and how many are open, cached until a ballot or a
+    case step."""
     assert page.unit is not None
     assert page.unit.id is not None
     figures_version = page.memo.get(f"version:{page.unit.code}") or data_version(page.db, page.unit.id)
-    acks = acknowledgement_count(page.db)
-    key = ("open-alerts", page.unit.code, page.lang, page.access.can_act, figures_version, acks)
+    steps = case_change_count(page.db)
+    period = page.period
+    span = (period.date_from, period.date_to) if period else None
+    key = ("open-alerts", page.unit.code, page.lang, span, figures_version, steps)
 
     def compute() -> tuple[list[dict[str, Any]], int]:
-        found, total = alerts_query(page, only_open=True, limit=5)
-        return [alert_view(page, b, a, survey) for b, a in found], total
+        listing = case_listing(page, ALERT_CASES, CaseFilters(state="open"), size=5)
+        shown = [
+            {
+                "kind_label": ", ".join(c["reasons"]),
+                "submitted_at": c["when"],
+                "officer": c["officer"] or c["unit"].name,
+                "comment": c["comment"] or c["rule_text"],
+            }
+            for c in listing["cases"]
+        ]
+        return shown, int(listing["total"])
 
     value: tuple[list[dict[str, Any]], int] = figures_cache(page).get_or_compute(key, compute)
     return value
@@ -99,19 +111,9 @@ def alert_view(page: Page, b: Ballot, a: AlertAck | None, survey: Survey | None)
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts(request: Request, db: ReadDB) -> Response:
     page = page_for(request, db, need="ballots")
-    show_all = request.query_params.get("all") == "1"
-    found, open_total = alerts_query(page, only_open=not show_all, limit=ALERT_PAGE)
-    survey = survey_of(page)
-    return render(
-        templates,
-        page,
-        "alerts.html",
-        "alerts",
-        show_all=show_all,
-        alerts=[alert_view(page, b, a, survey) for b, a in found],
-        shown=len(found),
-        total=len(found) if show_all else open_total,
-    )
+    filters = CaseFilters.parse(page, default_state="open")
+    listing = case_listing(page, ALERT_CASES, filters)
+    return render(templates, page, "alerts.html", "alerts", kind="alerts", **listing)
 
 
 @router.post("/alerts/{response_id}/ack")
@@ -145,5 +147,6 @@ def acknowledge(
                 acked_at=dt.datetime.now(dt.UTC),
             )
         )
+        close_ballot_case(db, page, "alert", response_id, note)
         db.commit()
     return RedirectResponse(safe_back(back, BASE + "/alerts"), status_code=303)

@@ -10,13 +10,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sync_server.contacts import erase_phone, scrub_sqlite
-from sync_server.dashboard.views import officer_label, rating_label, staff_names, survey_of, unit_ids
+from sync_server.dashboard.cases import CaseFilters, case_listing, close_ballot_case
 from sync_server.dashboard.web import BASE, render, safe_back
 from sync_server.models import CommentState, Unit
 from sync_server.models import Response as Ballot
-from sync_server.queries import comment_ballots
 
-from .alerts import LIST_LIMIT
 from .deps import Forbidden, ReadDB, WriteDB, ballot_to_act_on, page_for, templates
 
 __all__ = ["router"]
@@ -27,26 +25,16 @@ router = APIRouter()
 @router.get("/comments", response_class=HTMLResponse)
 def comments(request: Request, db: ReadDB) -> Response:
     page = page_for(request, db, need="ballots")
-    assert page.period is not None
-    found = comment_ballots(db, unit_ids(page), page.period.date_from, page.period.date_to, limit=LIST_LIMIT)
-    survey = survey_of(page)
-    names = staff_names(page)
-    listed = [
-        {
-            "id": b.id,
-            "submitted_at": b.submitted_at,
-            "officer": officer_label(page, names, b.staff_id),
-            "rating_label": rating_label(page, survey, b.answers.get("tong_the")),
-            "comment": b.comment or "",
-            "phone": b.contact_phone if page.access.can_act else None,
-            "has_phone": bool(b.contact_phone),
-            "handled": bool(s and s.handled),
-            "state": s,
-        }
-        for b, s in found
-    ]
+    filters = CaseFilters.parse(page, default_state="all")
+    listing = case_listing(page, ("comment",), filters)
     return render(
-        templates, page, "comments.html", "comments", comments=listed, show_phone=page.access.can_act
+        templates,
+        page,
+        "comments.html",
+        "comments",
+        kind="comments",
+        show_phone=page.access.can_act,
+        **listing,
     )
 
 
@@ -78,6 +66,7 @@ def mark_comment(
         dt.datetime.now(dt.UTC),
     )
     db.add(state)
+    close_ballot_case(db, page, "comment", response_id, "", reopen=not state.handled)
     db.commit()
     return RedirectResponse(safe_back(back, BASE + "/comments"), status_code=303)
 

@@ -11,6 +11,7 @@ from sync_server.api.deps import SettingsDep
 from sync_server.dashboard.charts import Bar, bars_html, trend_svg
 from sync_server.dashboard.formatting import Fmt, change_of
 from sync_server.dashboard.i18n import translator
+from sync_server.dashboard.ranking import ranking_chart, sub_unit_ranking
 from sync_server.dashboard.views import figures, survey_of, this_and_previous, trend_points, trend_window
 from sync_server.dashboard.web import render
 from sync_server.periods import month_keys
@@ -51,6 +52,7 @@ def overview(request: Request, db: ReadDB, settings: SettingsDep) -> Response:
             value = groups.get(g.id)
             bar = Bar(g.title.get(page.lang), value, fmt.pct(value) if value is not None else "")
             (friendly if g.friendly else sipas if g.sipas else friendly).append(bar)
+    ranking = sub_unit_ranking(page)
     open_alerts: list[dict[str, Any]] = []
     open_total = 0
     if page.access.sees_ballots:
@@ -67,6 +69,8 @@ def overview(request: Request, db: ReadDB, settings: SettingsDep) -> Response:
         trend_points=points,
         friendly_svg=bars_html(friendly, title=t("overview.groups")),
         sipas_svg=bars_html(sipas, title=t("overview.sipas")),
+        ranking=ranking,
+        ranking_chart=ranking_chart(page, ranking) if ranking else "",
         open_alerts=open_alerts,
         open_alerts_total=open_total,
     )

@@ -94,7 +94,7 @@ def test_forms_refuse_a_missing_or_wrong_csrf_token(as_leader: TestClient, world
         assert r.status_code == 403
         assert "Phiên làm việc đã hết hạn" in r.text
     page = as_leader.get("/dashboard/alerts")
-    assert "Cần xử lý" in page.text and f'id="alert-{world.ids["very"]}"' in page.text
+    assert f'data-ballot="{world.ids["very"]}"' in page.text
 
 
 def test_logout_ends_the_session_on_the_server(client: TestClient) -> None:

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 PASSWORD = "demo-mat-khau-2026"
 pytestmark = pytest.mark.slow
@@ -98,23 +98,29 @@ def test_leader_week_in_the_browser(tmp_path: Path) -> None:
         full_page_screenshot(d, shots / "dashboard-officer.png", 1280)
         d.set_window_size(1280, 900)
 
-        # acknowledge the first alert to act on
+        # close the first alert to act on, with a note: it leaves the open list and keeps its history
         _go(d.find_element(By.LINK_TEXT, "Cảnh báo"))
-        card = d.find_element(By.CSS_SELECTOR, "article.alert-item")
+        card = d.find_element(By.CSS_SELECTOR, "article.case")
         alert_id = card.get_attribute("id")
-        card.find_element(By.TAG_NAME, "summary").click()
+        card.find_element(By.CSS_SELECTOR, "details.step summary").click()
+        Select(card.find_element(By.TAG_NAME, "select")).select_by_visible_text("Đã xử lý")
         card.find_element(By.TAG_NAME, "textarea").send_keys(
             "Đã gọi điện cho người dân, xin lỗi và giải quyết."
         )
         _go(card.find_element(By.CSS_SELECTOR, "button[type=submit]"))
         assert f'id="{alert_id}"' not in d.page_source
-        _go(d.find_element(By.LINK_TEXT, "Hiện cả cảnh báo đã xác nhận trong kỳ"))
-        acked = d.find_element(By.ID, alert_id)
-        assert "Xác nhận bởi lanhdao" in acked.text and "Đã gọi điện" in acked.text
-        d.execute_script("arguments[0].scrollIntoView()", acked)
+        Select(d.find_element(By.NAME, "state")).select_by_visible_text("Mọi trạng thái")
+        _go(d.find_element(By.CSS_SELECTOR, "form.case-filters button[type=submit]"))
+        closed = d.find_element(By.ID, alert_id)
+        closed.find_element(By.CSS_SELECTOR, "details.history summary").click()
+        assert "lanhdao → Đã xử lý" in closed.text and "Đã gọi điện" in closed.text
+        d.execute_script("arguments[0].scrollIntoView()", closed)
         d.save_screenshot(str(shots / "dashboard-alert-acknowledged.png"))
-        _go(d.find_element(By.LINK_TEXT, "Chỉ hiện cảnh báo cần xử lý"))
-        d.find_element(By.CSS_SELECTOR, "article.alert-item summary").click()
+        Select(d.find_element(By.NAME, "state")).select_by_visible_text(
+            "Chưa xong (mới, đang xử lý, đã liên hệ)"
+        )
+        _go(d.find_element(By.CSS_SELECTOR, "form.case-filters button[type=submit]"))
+        d.find_element(By.CSS_SELECTOR, "article.case details.step summary").click()
         d.save_screenshot(str(shots / "dashboard-alerts.png"))
 
         # download the figures of the quarter as XLSX

@@ -35,14 +35,16 @@ def test_leader_acknowledges_an_alert_with_a_note(as_leader: TestClient, world: 
     )
     assert r.status_code == 303 and r.headers["location"] == "/dashboard/alerts?all=1"
     open_only = as_leader.get("/dashboard/alerts").text
-    assert f'id="alert-{rid}"' not in open_only
-    everything = as_leader.get(f"/dashboard/alerts?unit=XA01&period=month&key={world.month_key}&all=1").text
-    card = everything[everything.index(f'id="alert-{rid}"') :]
-    assert "Xác nhận bởi lanhdao lúc" in card[:3000]
-    assert "nhắc nhở &lt;b&gt;nghiêm&lt;/b&gt;" in card[:3000]
+    assert f'data-ballot="{rid}"' not in open_only
+    everything = as_leader.get(
+        f"/dashboard/alerts?unit=XA01&period=month&key={world.month_key}&state=all"
+    ).text
+    card = everything[everything.index(f'data-ballot="{rid}"') :].split("</article>")[0]
+    assert "<strong>lanhdao</strong> → Đã xử lý" in card
+    assert "nhắc nhở &lt;b&gt;nghiêm&lt;/b&gt;" in card
     # a second acknowledgement keeps the first note
     as_leader.post(f"/dashboard/alerts/{rid}/ack", data={"note": "khác", "csrf_token": _token(as_leader)})
-    again = as_leader.get(f"/dashboard/alerts?unit=XA01&period=month&key={world.month_key}&all=1").text
+    again = as_leader.get(f"/dashboard/alerts?unit=XA01&period=month&key={world.month_key}&state=all").text
     assert "nhắc nhở" in again and ">khác<" not in again
 
 
@@ -50,7 +52,7 @@ def test_an_empty_note_acknowledges_nothing(as_leader: TestClient, world: World)
     rid = world.ids["very"]
     r = as_leader.post(f"/dashboard/alerts/{rid}/ack", data={"note": "   ", "csrf_token": _token(as_leader)})
     assert r.status_code == 400 and "Vui lòng nhập ghi chú xử lý." in r.text
-    assert f'id="alert-{rid}"' in as_leader.get("/dashboard/alerts").text
+    assert f'data-ballot="{rid}"' in as_leader.get("/dashboard/alerts").text
 
 
 def test_alerts_of_another_unit_cannot_be_acknowledged(as_leader: TestClient, world: World) -> None:
@@ -75,13 +77,13 @@ def test_comment_handled_state_toggles(as_leader: TestClient, world: World) -> N
         data={"handled": "1", "csrf_token": _token(as_leader), "back": path},
     )
     assert r.status_code == 303 and r.headers["location"] == path
-    row = as_leader.get(path).text.split(f'id="comment-{rid}"')[1].split("</tr>")[0]
+    row = as_leader.get(path).text.split(f'data-ballot="{rid}"')[1].split("</article>")[0]
     assert "Đã xử lý" in row and "lanhdao" in row
     as_leader.post(
         f"/dashboard/comments/{rid}/handled", data={"handled": "0", "csrf_token": _token(as_leader)}
     )
-    row = as_leader.get(path).text.split(f'id="comment-{rid}"')[1].split("</tr>")[0]
-    assert "Chưa xử lý" in row
+    row = as_leader.get(path).text.split(f'data-ballot="{rid}"')[1].split("</article>")[0]
+    assert '<span class="badge warn state">Mới</span>' in row
 
 
 def test_admin_creates_an_enrolment_code_and_revokes_a_device(world: World) -> None:

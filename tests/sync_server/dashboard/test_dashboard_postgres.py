@@ -45,7 +45,7 @@ def test_dashboard_on_postgresql(server_db_url: str, tmp_path: Path) -> None:
             rid = world.ids["very"]
             r = c.post(f"/dashboard/alerts/{rid}/ack", data={"note": "Đã xử lý", "csrf_token": csrf_of(page)})
             assert r.status_code == 303
-            assert f'id="alert-{rid}"' not in c.get("/dashboard/alerts").text
+            assert f'data-ballot="{rid}"' not in c.get("/dashboard/alerts").text
             r = c.post(
                 f"/dashboard/comments/{rid}/handled", data={"handled": "1", "csrf_token": csrf_of(page)}
             )
