@@ -25,9 +25,10 @@ from surveys import ballot_token as bt
 from sync_server.db import write_session
 from sync_server.ingest import ingest_batch
 from sync_server.login_limits import lock_counters, sweep
-from sync_server.models import Device, LoginAttempt, Staff, Unit, WebTokenUse
+from sync_server.models import Device, LoginAttempt, ServerSetting, Staff, Unit, WebTokenUse
 
 __all__ = [
+    "MAX_SLIPS",
     "REASONS",
     "Checked",
     "PhoneBallot",
@@ -35,6 +36,8 @@ __all__ = [
     "WebLimits",
     "check_token",
     "limit_key",
+    "mint_slips",
+    "qr_modules",
     "spend",
     "store_ballot",
     "take_limits",
@@ -242,3 +245,52 @@ def take_limits(engine: Engine, keys: dict[str, int], now: dt.datetime, window_s
         sweep(session, keys, now)
         session.commit()
     return 0
+
+
+SLIP_VALIDITY = dt.timedelta(days=30)
+MAX_SLIPS = 200  # per request: 25 pages
+
+
+def mint_slips(
+    session: Session,
+    unit: Unit,
+    staff_id: str | None,
+    dossiers: list[str | None],
+    now: dt.datetime,
+    secret: str,
+    validity: dt.timedelta = SLIP_VALIDITY,
+) -> list[str]:
+    """One server-signed token per entry of `dossiers` (None: a slip with no dossier code), for the
+    unit's officer; numbered from the unit's slip counter (kept in `server_setting`). The caller commits."""
+    key = f"web_slip_counter:{unit.code}"[:100]
+    row = session.get(ServerSetting, key, with_for_update=True)
+    first = int(row.value) + 1 if row is not None else 1
+    if row is None:
+        row = ServerSetting(key=key, value="0")
+        session.add(row)
+    row.value = str(first + len(dossiers) - 1)
+    private = bt.server_private_key(secret)
+    issued = now.replace(microsecond=0)
+    return [
+        bt.mint(
+            private,
+            bt.BallotToken(
+                bt.ISSUER_SERVER, unit.code, first + n, issued, issued + validity, staff_id, dossier
+            ),
+        )
+        for n, dossier in enumerate(dossiers)
+    ]
+
+
+def qr_modules(text: str) -> list[list[bool]]:
+    """The dark (True) and light modules of `text`'s QR code (level M, with its 4-module quiet zone).
+
+    >>> len(qr_modules("https://example.org/r/abc"))  # version 2: 25 modules and the quiet zone
+    33
+    """
+    import qrcode  # the kiosk draws the same matrix; qrcode's own image needs Pillow
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    return [list(row) for row in code.get_matrix()]

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable
 
 from .i18n_more import MORE_STRINGS
+from .i18n_phone import PHONE_STRINGS
 
 __all__ = ["LANGS", "STRINGS", "translator"]
 
@@ -284,6 +285,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 STRINGS.update(MORE_STRINGS)
+STRINGS.update(PHONE_STRINGS)
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -51,6 +51,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("devices", "/devices", "ballots"),
     ("staff", "/staff", "ballots"),
     ("surveys", "/surveys", "admin"),
+    ("phone", "/phone", "all"),
 )
 
 

@@ -19,12 +19,25 @@ from sync_server.dashboard.cache import FiguresCache
 from sync_server.dashboard.i18n import translator
 from sync_server.dashboard.web import BASE, Page, lang_of, render
 
-from . import alerts, comments, devices, exports, items, login, officers, overview, reports, staff, surveys
+from . import (
+    alerts,
+    comments,
+    devices,
+    exports,
+    items,
+    login,
+    officers,
+    overview,
+    phone,
+    reports,
+    staff,
+    surveys,
+)
 from .deps import CsrfFailed, Forbidden, LoginRequired, templates
 
 __all__ = ["CsrfFailed", "Forbidden", "LoginRequired", "install", "router"]
 
-TABS = (login, overview, officers, items, alerts, comments, devices, staff, surveys, exports, reports)
+TABS = (login, overview, officers, items, alerts, comments, devices, staff, surveys, exports, reports, phone)
 
 router = APIRouter(prefix=BASE, include_in_schema=False)
 for _tab in TABS:
