@@ -28,16 +28,17 @@ from sync_server.login_limits import lock_counters, sweep
 from sync_server.models import Device, LoginAttempt, ServerSetting, Staff, Unit, WebTokenUse
 
 __all__ = [
+    "CHANNELS",
     "MAX_SLIPS",
     "REASONS",
     "Checked",
     "PhoneBallot",
     "Refusal",
     "WebLimits",
+    "channels_of",
     "check_token",
     "limit_key",
     "mint_slips",
-    "qr_modules",
     "spend",
     "store_ballot",
     "take_limits",
@@ -152,6 +153,17 @@ class PhoneBallot:
     contact: dict[str, Any] | None
     lang: str
     started_at: dt.datetime
+
+
+# The unit's other channels (columns of `unit`), in the order the kiosk and the pages list them.
+CHANNELS = ("hotline", "feedback_box", "email", "zalo", "facebook")
+
+
+def channels_of(unit: Unit | None) -> list[tuple[str, str]]:
+    """The unit's channels that are filled in: [("hotline", "0210 3 123 456"), …]."""
+    if unit is None:
+        return []
+    return [(name, value) for name in CHANNELS if (value := (getattr(unit, name) or "").strip())]
 
 
 WEB_DEVICE_NAME = "Đánh giá trên điện thoại"
@@ -280,17 +292,3 @@ def mint_slips(
         )
         for n, dossier in enumerate(dossiers)
     ]
-
-
-def qr_modules(text: str) -> list[list[bool]]:
-    """The dark (True) and light modules of `text`'s QR code (level M, with its 4-module quiet zone).
-
-    >>> len(qr_modules("https://example.org/r/abc"))  # version 2: 25 modules and the quiet zone
-    33
-    """
-    import qrcode  # the kiosk draws the same matrix; qrcode's own image needs Pillow
-
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    code.add_data(text)
-    code.make(fit=True)
-    return [list(row) for row in code.get_matrix()]

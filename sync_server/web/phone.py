@@ -42,6 +42,7 @@ from sync_server.web_ballots import (
     PhoneBallot,
     Refusal,
     WebLimits,
+    channels_of,
     check_token,
     limit_key,
     store_ballot,
@@ -50,14 +51,12 @@ from sync_server.web_ballots import (
 
 from .strings import tr
 
-__all__ = ["CHANNELS", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/r", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.autoescape = True
 
-# The unit's other channels, in the order the pages list them.
-CHANNELS = ("hotline", "feedback_box", "email", "zalo", "facebook")
 _STATUS = {"malformed": 400, "signature": 400, "foreign": 403, "disabled": 403, "busy": 429}
 _HEADERS = {**SECURITY_HEADERS, "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
@@ -80,13 +79,6 @@ def _page(request: Request, name: str, lang: str, status_code: int = 200, **cont
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.update(_HEADERS)
     return response
-
-
-def channels_of(unit: Unit | None) -> list[tuple[str, str]]:
-    """The unit's channels that are filled in: [("hotline", "0210 3 123 456"), …]."""
-    if unit is None:
-        return []
-    return [(name, value) for name in CHANNELS if (value := (getattr(unit, name) or "").strip())]
 
 
 def _refused(request: Request, reason: str, lang: str, unit: Unit | None = None) -> HTMLResponse:

@@ -20,8 +20,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, Paragraph
 
+from surveys.ballot_token import qr_modules
 from sync_server.reports.fonts import font_path
-from sync_server.web_ballots import qr_modules
 
 __all__ = ["PER_PAGE", "Slip", "render_slips"]
 

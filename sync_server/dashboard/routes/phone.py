@@ -16,9 +16,8 @@ from sync_server.api.deps import SettingsDep, secret_key
 from sync_server.dashboard.i18n import translator
 from sync_server.dashboard.web import Page, render
 from sync_server.models import Staff, Unit
-from sync_server.web.phone import CHANNELS
 from sync_server.web.slips import Slip, render_slips
-from sync_server.web_ballots import MAX_SLIPS, mint_slips
+from sync_server.web_ballots import CHANNELS, MAX_SLIPS, mint_slips
 
 from .deps import ReadDB, WriteDB, check_csrf, page_for, templates
 
