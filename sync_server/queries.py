@@ -224,8 +224,9 @@ def _edge_tallies(
     first_day: dt.date,
     last_day: dt.date,
     include_flagged: bool,
+    source: str | None = None,
 ) -> ix.Tallies:
-    """Tallies of the raw ballots of some days (a range's partial edge months)."""
+    """Tallies of the raw ballots of some days (a range's partial edge months), of one `source` if given."""
     query = select(
         col(Response.survey_id),
         col(Response.survey_version),
@@ -241,6 +242,8 @@ def _edge_tallies(
     )
     if not include_flagged:
         query = query.where(col(Response.misuse).is_(False))
+    if source is not None:
+        query = query.where(col(Response.source) == source)
     rows = [
         {
             "survey_id": sid,
@@ -270,10 +273,13 @@ def indices_for(
     period: str = "month",
     include_flagged: bool = False,
     min_sample: int = ix.DEFAULT_MIN_SAMPLE,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """The body of `GET /api/v1/indices` for a unit and its child units, dates inclusive (local time).
 
     Whole months come from the tally tables; partial edge months from the raw ballots of those days.
+    With `source` ("kiosk" or "web") only that source's ballots count; the tallies do not keep the
+    source, so every day then comes from the raw ballots (slower, same rules).
     Raises UnknownUnit, or ValueError for a bad range, `by` or `period`.
     """
     unit = unit_by_code(session, unit_code)
@@ -286,7 +292,12 @@ def indices_for(
         unit_ids = subtree(session, [unit.id])
         parts: list[ix.Tallies] = []
         survey_id = survey_row.survey_id
-        if by == "staff":
+        if source is not None:
+            ix.plan_range(date_from, date_to)  # the same range check
+            parts.append(
+                _edge_tallies(session, unit_ids, survey_id, date_from, date_to, include_flagged, source)
+            )
+        elif by == "staff":
             # Officers are kept per unit only (their ids are unique within a commune).
             unit_ids = subtree(session, [unit.id])
             if plan.whole_months is not None:

@@ -73,6 +73,7 @@ def figures(
         row = survey_version_row(page.db, unit)
         ids = subtree(page.db, [unit.id])
         page.memo[memo_key] = (data_version(page.db, ids), row.content_hash if row else None)
+    source = source_of(page)
     key = (
         unit.code,
         period.date_from,
@@ -81,6 +82,7 @@ def figures(
         kind,
         settings.min_sample,
         page.memo[memo_key],
+        source,
     )
     code = unit.code
     return figures_cache(page).get_or_compute(
@@ -93,8 +95,15 @@ def figures(
             by=by,
             period=kind,
             min_sample=settings.min_sample,
+            source=source,
         ),
     )
+
+
+def source_of(page: Page) -> str | None:
+    """The ballot source the reader filters on (`?source=kiosk|web`), or None for all ballots."""
+    value = page.request.query_params.get("source")
+    return value if value in ("kiosk", "web") else None
 
 
 def this_and_previous(page: Page, period: Period) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

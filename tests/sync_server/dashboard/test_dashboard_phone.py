@@ -136,6 +136,11 @@ def test_desk_slips_decode_to_urls_that_open_a_ballot_once_per_dossier(
     assert done.status_code == 303
     assert "0210 3 456 789" in phone.get(done.headers["location"]).text  # the hotline on the last page
     assert _ballots(own_world) == before + 1
+    # The dashboard's source filter: the phone's one ballot alone, or with the kiosk's.
+    web = client.get(f"/dashboard/?unit=XA01&period=month&key={own_world.month_key}&source=web")
+    every = client.get(f"/dashboard/?unit=XA01&period=month&key={own_world.month_key}")
+    assert _figure(web.text, "n") == "1" and int(_figure(every.text, "n")) > 1
+    assert 'option value="web" selected' in web.text
     # A second slip printed later for the same dossier is refused: one rating per dossier.
     again = client.post(
         "/dashboard/phone/slips?unit=XA01",
@@ -146,6 +151,12 @@ def test_desk_slips_decode_to_urls_that_open_a_ballot_once_per_dossier(
     refused = phone.get(urlsplit(second).path)
     assert 'data-reason="used"' in refused.text
     assert _ballots(own_world) == before + 1
+
+
+def _figure(page: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}"[^>]*>([^<]*)<', page)
+    assert found, page[:3000]
+    return found.group(1).strip().replace(".", "")
 
 
 def _ballots(world: World) -> int:
