@@ -4,6 +4,7 @@ with pdftoppm and read with zbarimg, open a ballot that works with no kiosk; a d
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import subprocess
@@ -88,6 +89,9 @@ def _decode_pdf(pdf: bytes, tmp: Path) -> list[str]:
         check=True,
     )
     page = next(tmp.glob("p*.png"))
+    shots = os.environ.get("SURVEY_PHONE_SCREENSHOTS")  # e.g. docs/screenshots/phone
+    if shots and not (Path(shots) / "slips-a4.png").exists():
+        shutil.copyfile(page, Path(shots) / "slips-a4.png")
     out = subprocess.run(
         ["zbarimg", "--quiet", "--raw", str(page)], capture_output=True, text=True, check=False
     )
