@@ -9,6 +9,7 @@ again, spends it and ingests the ballot with source "web".
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 from functools import partial
 from pathlib import Path
@@ -53,6 +54,7 @@ from .strings import tr
 
 __all__ = ["router"]
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/r", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.autoescape = True
@@ -284,6 +286,12 @@ def step(
             message = tr("phone_invalid", lang) if "điện thoại" in str(exc) else str(exc)
             return show(flow, message, typed)
     else:
+        if (
+            flow.current.kind == STEP_STAFF
+            and staff
+            and staff not in {s.id for s in _staff(session, checked.unit)}
+        ):
+            return show(flow)  # not one of the unit's officers: the list again
         try:
             held["e"].append(_tap(flow, do, value, staff, opt or []))
         except FlowError:  # a tap that does not fit (no answer ticked, an old page): the page again
@@ -325,6 +333,10 @@ def _store(
         except Refusal as refusal:
             session.rollback()
             return _refused(request, refusal.reason, lang)
+        except ValueError as exc:  # ingest refused it (a survey changed between pages): nothing stored
+            session.rollback()
+            log.warning("phone ballot not stored: %s", exc)
+            return _page(request, "refused.html", lang, 409, reason="stale", message=tr("stale", lang))
         session.commit()
     low = 1 if (flow.answers.get("tong_the") or 5) <= 2 else 0
     target = f"/r/cam-on/{quote(checked.unit.code, safe='')}?lang={lang}&low={low}"

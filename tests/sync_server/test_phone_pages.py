@@ -234,3 +234,42 @@ def test_an_address_is_limited_and_the_limit_is_kept_in_the_database(clocked: Ap
     assert sent.status_code == 429 and _reason(sent) == "busy"
     assert _stored(api) == (2, 2)
     store.close()
+
+
+def test_bad_input_gets_a_page_never_a_server_error(clocked: Api, tmp_path: Path) -> None:
+    api = clocked
+    store, _ = _kiosk(api, tmp_path)
+    token = phone_ballot.mint(store, now=NOW)
+    assert token is not None
+    for path in (
+        "/r/" + "A" * 5000,
+        "/r/%00%ff",
+        "/r/tiếng-việt",
+        "/r/cam-on/NOPE",
+        "/r/" + token + "?lang=xx",
+    ):
+        assert api.client.get(path).status_code < 500, path
+    first = api.client.get(f"/r/{token}")
+    state = _state(first)
+    forms: list[dict[str, Any]] = [
+        {"staff": "cb09"},  # another unit's officer
+        {"staff": "x" * 150},
+        {"do": "teleport"},
+        {"do": "send"},
+        {"state": "", "value": "5"},
+        {"state": "x" * 10000},
+        {"comment": "x" * 5000},
+        {"phone": "9" * 100},
+    ]
+    for form in forms:
+        reply = api.client.post(f"/r/{token}", data={"state": state, **form})
+        assert reply.status_code < 500, form
+        if "staff" in form:  # only the unit's own officers can be chosen: the list again
+            assert 'data-staff="cb01"' in reply.text, form
+    rating = _tap(api, token, first, staff="cb01")
+    for value in ("0", "6", "abc", "", "5" * 40):
+        assert _tap(api, token, rating, value=value).status_code == 200, value
+    offer = _tap(api, token, rating, value="1")
+    assert _tap(api, token, offer, do="answer", opt="no_such_reason").status_code == 200
+    assert _stored(api) == (0, 0)
+    store.close()
