@@ -61,9 +61,10 @@ REASONS = {
 class Refusal(Exception):
     """A token that gives no ballot; `reason` is a key of REASONS."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, unit: Unit | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.unit = unit  # the issuing unit, once the signature held (its page lists the unit's channels)
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,9 @@ def check_token(session: Session, text: str, now: dt.datetime, secret: str) -> C
     if unit is None or unit.id is None:
         raise Refusal("foreign")
     if device is not None and device.revoked:
-        raise Refusal("revoked")
+        raise Refusal("revoked", unit)
     if claims.expired(now):
-        raise Refusal("expired")
+        raise Refusal("expired", unit)
     if claims.staff_id is not None:
         staff = session.execute(
             select(col(Staff.id)).where(col(Staff.unit_id) == unit.id, col(Staff.id) == claims.staff_id)
@@ -112,7 +113,7 @@ def check_token(session: Session, text: str, now: dt.datetime, secret: str) -> C
             raise Refusal("foreign")
     used = session.get(WebTokenUse, (issuer_key[:64], claims.counter))
     if used is not None:
-        raise Refusal("used")
+        raise Refusal("used", unit)
     if claims.dossier is not None:
         rated = session.execute(
             select(col(WebTokenUse.counter)).where(
@@ -121,7 +122,7 @@ def check_token(session: Session, text: str, now: dt.datetime, secret: str) -> C
             )
         ).first()
         if rated is not None:
-            raise Refusal("used")
+            raise Refusal("used", unit)
     return Checked(claims, unit, issuer_key[:64])
 
 
@@ -196,12 +197,12 @@ def store_ballot(session: Session, text: str, now: dt.datetime, secret: str, bal
     off; the caller commits, or rolls back on any exception."""
     checked = check_token(session, text, now, secret)
     if not checked.unit.web_ballots_enabled:
-        raise Refusal("disabled")
+        raise Refusal("disabled", checked.unit)
     try:
         with session.begin_nested():
             spend(session, checked, now)  # two phones with one token: the second hits the primary key
     except IntegrityError:
-        raise Refusal("used") from None
+        raise Refusal("used", checked.unit) from None
     device = web_device(session, checked.unit)
     if session.get_bind().dialect.name == "postgresql":
         session.refresh(device, with_for_update=True)  # the next seq is read under the row's lock

@@ -103,7 +103,7 @@ def _refused(request: Request, reason: str, lang: str, unit: Unit | None = None)
 def _check(request: Request, session: Session, token: str) -> Checked:
     checked = check_token(session, token, _now(request), secret_key(request))
     if not checked.unit.web_ballots_enabled:
-        raise Refusal("disabled")
+        raise Refusal("disabled", checked.unit)
     return checked
 
 
@@ -112,7 +112,7 @@ def _open(request: Request, session: Session, token: str, lang: str) -> tuple[Ch
     try:
         checked = _check(request, session, token)
     except Refusal as refusal:
-        return _refused(request, refusal.reason, lang)
+        return _refused(request, refusal.reason, lang, refusal.unit)
     survey = current_survey(session, checked.unit)
     if survey is None:
         return _page(request, "refused.html", lang, 503, reason="no_survey", message=tr("no_survey", lang))
@@ -332,7 +332,7 @@ def _store(
             store_ballot(session, token, now, secret_key(request), ballot)
         except Refusal as refusal:
             session.rollback()
-            return _refused(request, refusal.reason, lang)
+            return _refused(request, refusal.reason, lang, refusal.unit)
         except ValueError as exc:  # ingest refused it (a survey changed between pages): nothing stored
             session.rollback()
             log.warning("phone ballot not stored: %s", exc)

@@ -90,6 +90,9 @@ def test_a_citizen_rates_privately_on_a_phone(tmp_path: Path, monkeypatch: pytes
         assert d.get_cookies() == []  # no cookie at all, so nothing to track
         d.get(f"{base}/r/{token}")
         assert "đã được dùng" in d.find_element(By.CSS_SELECTOR, "[data-reason]").text
+        assert (
+            "0210 3 456 789" in d.find_element(By.CSS_SELECTOR, "ul.channels").text
+        )  # still a way to reach us
         full_page_screenshot(d, shots / "phone-8-used.png", WIDTH)
         d.get(f"{base}/r/{used[:-2]}xx")
         assert d.find_element(By.CSS_SELECTOR, "[data-reason]").get_attribute("data-reason") in (
