@@ -112,6 +112,14 @@ def test_the_welcome_and_thanks_show_a_fresh_qr_that_decodes(
     claims = _claims(kiosk.store, url)
     assert claims.staff_id == "nv01"  # the officer just rated
     assert claims.counter > first.counter  # a fresh token each time it is shown
+    # In larger text the welcome row still fits: the hotline and the button side by side, on screen.
+    kiosk.app.thanks_done()
+    kiosk.tap("large_text")
+    kiosk.pump(6)
+    hotline, button = kiosk.widget("hotline"), kiosk.widget("phone_ballot")
+    assert hotline.x >= 0 and hotline.right <= button.x and button.right <= kiosk.app.root.width
+    assert hotline.texture_size[0] <= hotline.width + 1
+    _shot(kiosk, shots / "kiosk-welcome-phone-large.png")
 
 
 def test_nothing_is_offered_while_the_unit_has_phone_ballots_off(
