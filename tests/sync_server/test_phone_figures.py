@@ -75,7 +75,7 @@ def test_figures_with_and_without_web_ballots_equal_the_engines(api: Api, tmp_pa
         for date_from in (today.replace(day=1) - dt.timedelta(days=40), today - dt.timedelta(days=3)):
             for source in (None, "kiosk", "web"):
                 chosen = [r for r in stored if source is None or r.source == source]
-                for by in ("none", "staff"):
+                for by in ("none", "staff", "period"):
                     body = indices_for(session, "XA01", date_from, today, by=by, min_sample=1, source=source)
                     assert body["rows"] == _engine_rows(chosen, api.survey, by), (date_from, source, by)
         web = indices_for(session, "XA01", today - dt.timedelta(days=3), today, min_sample=1, source="web")
