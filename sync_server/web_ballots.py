@@ -175,6 +175,8 @@ def web_device(session: Session, unit: Unit) -> Device:
 
     Its bearer token is a hash of random bytes nobody was given: it can never sync."""
     assert unit.id is not None
+    if session.get_bind().dialect.name == "postgresql":  # two first phone ballots must not make two
+        session.execute(select(col(Unit.id)).where(col(Unit.id) == unit.id).with_for_update())
     query = select(Device).where(col(Device.unit_id) == unit.id, col(Device.kind) == "web")
     device = session.execute(query).scalars().first()
     if device is None:

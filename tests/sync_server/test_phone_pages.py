@@ -273,3 +273,39 @@ def test_bad_input_gets_a_page_never_a_server_error(clocked: Api, tmp_path: Path
     assert _tap(api, token, offer, do="answer", opt="no_such_reason").status_code == 200
     assert _stored(api) == (0, 0)
     store.close()
+
+
+def test_two_phones_sending_one_token_at_once_store_one_ballot(clocked: Api, tmp_path: Path) -> None:
+    import threading
+
+    from sync_server import web_ballots
+
+    api = clocked
+    store, _ = _kiosk(api, tmp_path)
+    token = phone_ballot.mint(store, staff_id="cb01", now=NOW)
+    assert token is not None
+    ballot = web_ballots.PhoneBallot(
+        api.survey.id, api.survey.version, "cb01", {"tong_the": 5}, None, None, "vi", NOW
+    )
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def send() -> None:
+        start.wait()
+        with write_session(api.engine) as session:
+            try:
+                web_ballots.store_ballot(session, token, NOW, "test-secret", ballot)
+                session.commit()
+                outcomes.append("stored")
+            except web_ballots.Refusal as refusal:
+                session.rollback()
+                outcomes.append(refusal.reason)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["stored", "used"]
+    assert _stored(api) == (1, 1)
+    store.close()
