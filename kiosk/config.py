@@ -70,6 +70,9 @@ class KioskConfig:
     # The unit's kiosk PIN as a kiosk.store.hash_pin() value, when the server sends one
     # (settings.kiosk_pin_hash); a PIN set on the device itself wins.
     kiosk_pin_hash: str | None = None
+    # Phone ballots (issue 17): the unit's web switch, and its other channels [("hotline", "…"), …].
+    web_ballots: bool = False
+    channels: tuple[tuple[str, str], ...] = ()
 
     def officer(self, staff_id: str) -> Officer:
         """The officer with this id (KeyError if not on the roster)."""
@@ -110,7 +113,16 @@ def config_from_json(data: Mapping[str, Any], photos_dir: Path) -> KioskConfig:
         config_version=str(data.get("config_version") or f"survey-{survey.content_hash[:12]}"),
         source="server",
         kiosk_pin_hash=_pin_hash(settings.get("kiosk_pin_hash")),
+        web_ballots=unit.get("web_ballots") is True,
+        channels=_channels(unit.get("channels")),
     )
+
+
+def _channels(value: Any) -> tuple[tuple[str, str], ...]:
+    """The unit's channels as sent (additive field); anything malformed is left out, never fatal."""
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple((str(k), _nfc(str(v))[:200]) for k, v in value.items() if isinstance(v, str) and v.strip())
 
 
 def _pin_hash(value: Any) -> str | None:

@@ -10,11 +10,12 @@ key with the enrolment (sync-protocol.md, Device enrolment, `ballot_key`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from kiosk.store import KioskStore
 from surveys import ballot_token
 
-__all__ = ["PRIVATE_KEY", "ballot_url", "ensure_key", "mint"]
+__all__ = ["PRIVATE_KEY", "ballot_url", "channel_link", "ensure_key", "mint"]
 
 PRIVATE_KEY = "ballot_private_key"
 COUNTER = "ballot_token_counter"
@@ -63,3 +64,26 @@ def ballot_url(
     if server is None or token is None:
         return None
     return f"{server.rstrip('/')}/r/{token}"
+
+
+def channel_link(name: str, value: str) -> str | None:
+    """What a channel's QR code opens on a phone, or None for a channel that is a place (the box).
+
+    >>> channel_link("hotline", "0210 3.456 789"), channel_link("zalo", "0912 000 111")
+    ('tel:02103456789', 'https://zalo.me/0912000111')
+    """
+    text = value.strip()
+    if not text or name == "feedback_box":
+        return None
+    if text.lower().startswith(("http://", "https://")):
+        return text
+    digits = re.sub(r"[\s.\-()]", "", text)
+    if name == "hotline":
+        return "tel:" + digits
+    if name == "email":
+        return "mailto:" + text if "@" in text else None
+    if name == "zalo":
+        return "https://zalo.me/" + digits if digits.lstrip("+").isdigit() else None
+    if name == "facebook":
+        return "https://facebook.com/" + text.lstrip("@/")
+    return None

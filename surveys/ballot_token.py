@@ -22,6 +22,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 
+import qrcode
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
@@ -37,6 +38,7 @@ __all__ = [
     "mint",
     "new_private_key",
     "public_key_of",
+    "qr_modules",
     "read",
     "server_private_key",
     "unb64",
@@ -196,3 +198,15 @@ def verify(text: str, public_key: bytes) -> BallotToken:
     except (InvalidSignature, ValueError):
         raise TokenError("signature") from None
     return claims
+
+
+def qr_modules(text: str) -> list[list[bool]]:
+    """The dark (True) and light modules of `text`'s QR code (level M, with its 4-module quiet zone).
+
+    >>> len(qr_modules("https://example.org/r/abc"))  # version 2: 25 modules and the quiet zone
+    33
+    """
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    return [list(row) for row in code.get_matrix()]

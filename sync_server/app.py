@@ -21,6 +21,7 @@ from sync_server.dashboard import install as install_dashboard
 from sync_server.db import make_engine
 from sync_server.rate_limits import SharedFailureLimiter, SharedTokenBucket
 from sync_server.settings import Settings
+from sync_server.web import phone as phone_ballot
 
 __all__ = ["create_app"]
 
@@ -96,5 +97,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for module in (health, devices, responses, ledger, auth, indices):
         app.include_router(module.router)
     install_dashboard(app)
+    app.include_router(phone_ballot.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

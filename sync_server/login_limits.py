@@ -35,7 +35,16 @@ from sync_server.models import LoginAttempt, User, utcnow
 from sync_server.security import check_password, find_user
 from sync_server.settings import Settings
 
-__all__ = ["Limits", "Outcome", "attempt_login", "failures_of", "ip_key", "user_key"]
+__all__ = [
+    "Limits",
+    "Outcome",
+    "attempt_login",
+    "failures_of",
+    "ip_key",
+    "lock_counters",
+    "sweep",
+    "user_key",
+]
 
 _TABLE = LoginAttempt.__table__  # type: ignore[attr-defined]
 _KEY_MAX = 255
@@ -77,7 +86,9 @@ def _seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
     return max(1, int((moment - now).total_seconds() + 0.999))
 
 
-def _lock(session: Session, keys: Iterable[str], now: dt.datetime) -> dict[str, tuple[int, dt.datetime]]:
+def lock_counters(
+    session: Session, keys: Iterable[str], now: dt.datetime
+) -> dict[str, tuple[int, dt.datetime]]:
     """Create the missing counters and lock all of them (in key order, so two attempts never deadlock)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -97,7 +108,7 @@ def _lock(session: Session, keys: Iterable[str], now: dt.datetime) -> dict[str, 
     return {key: (failures, window_end) for key, failures, window_end in rows}
 
 
-def _sweep(session: Session, keep: Iterable[str], now: dt.datetime) -> None:
+def sweep(session: Session, keep: Iterable[str], now: dt.datetime) -> None:
     """Delete some expired counters (PostgreSQL skips rows another attempt holds: no wait, no deadlock)."""
     stale = select(_TABLE.c.key).where(_TABLE.c.window_end < now, _TABLE.c.key.not_in(list(keep)))
     stale = stale.limit(_SWEEP_ROWS)
@@ -118,7 +129,7 @@ def _begin(engine: Engine, username: str, address: str, limits: Limits, now: dt.
     ukey, ikey = user_key(username), ip_key(address)
     window = dt.timedelta(seconds=limits.window_s)
     with write_session(engine) as session:
-        counters = _lock(session, (ukey, ikey), now)
+        counters = lock_counters(session, (ukey, ikey), now)
         live = {k: (n, end) if end > now else (0, now + window) for k, (n, end) in counters.items()}
         user_failures, user_end = live[ukey]
         if user_failures >= limits.user_max:
@@ -129,7 +140,7 @@ def _begin(engine: Engine, username: str, address: str, limits: Limits, now: dt.
             session.execute(
                 update(_TABLE).where(_TABLE.c.key == key).values(failures=failures + 1, window_end=end)
             )
-        _sweep(session, (ukey, ikey), now)
+        sweep(session, (ukey, ikey), now)
         session.commit()
     return _Ticket(ukey, ikey, ip_end if ip_failures >= limits.ip_max else None)
 
@@ -137,7 +148,7 @@ def _begin(engine: Engine, username: str, address: str, limits: Limits, now: dt.
 def _succeeded(engine: Engine, ticket: _Ticket, now: dt.datetime) -> None:
     """Forget the user's failures and give the address back the attempt counted in advance."""
     with write_session(engine) as session:
-        counters = _lock(session, (ticket.user_key, ticket.ip_key), now)
+        counters = lock_counters(session, (ticket.user_key, ticket.ip_key), now)
         session.execute(update(_TABLE).where(_TABLE.c.key == ticket.user_key).values(failures=0))
         failures, _ = counters[ticket.ip_key]
         session.execute(

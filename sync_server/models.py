@@ -131,6 +131,10 @@ class UnitPublic(SQLModel):
 
 class UnitConfig(UnitPublic):
     timezone: str
+    # Additive (issue 17): may the kiosk show phone-ballot QR codes, and the office's other channels
+    # ({"hotline": "0210 3 456 789", "zalo": "…"}: only those filled in).
+    web_ballots: bool = False
+    channels: dict[str, str] = Field(default_factory=dict)
 
 
 # --- staff ----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ ids = unit_scope(session, user)
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -303,8 +304,9 @@ def _edge_tallies(
     first_day: dt.date,
     last_day: dt.date,
     include_flagged: bool,
+    source: str | None = None,
 ) -> ix.Tallies:
-    """Tallies of the raw ballots of some days (a range's partial edge months)."""
+    """Tallies of the raw ballots of some days (a range's partial edge months), of one `source` if given."""
     query = select(
         col(Response.survey_id),
         col(Response.survey_version),
@@ -320,6 +322,8 @@ def _edge_tallies(
     )
     if not include_flagged:
         query = query.where(col(Response.misuse).is_(False))
+    if source is not None:
+        query = query.where(col(Response.source) == source)
     groups: dict[tuple[str, str, str, str | None], list[dict[str, Any]]] = {}
     for sid, ver, month, staff, answers, _misuse in session.execute(query):
         groups.setdefault((sid, ver, month, staff or None), []).append(answers)
@@ -335,6 +339,23 @@ def _edge_tallies(
     return ix.Tallies.from_rows(answer_rows, ballot_rows)
 
 
+def _minus(total: ix.Tallies, part: ix.Tallies, *, keep_staff: bool) -> ix.Tallies:
+    """`total` without `part` (a subset of its ballots); officer-free when `total` is (roll-ups)."""
+    answers: Counter[tuple[str, str | None, str, str]] = Counter()
+    ballots: Counter[tuple[str, str | None]] = Counter()
+    for month, staff, question, value, count in total.answer_rows():
+        answers[(month, staff, question, value)] += count
+    for month, staff, count in total.ballot_rows():
+        ballots[(month, staff)] += count
+    for month, staff, question, value, count in part.answer_rows():
+        answers[(month, staff if keep_staff else None, question, value)] -= count
+    for month, staff, count in part.ballot_rows():
+        ballots[(month, staff if keep_staff else None)] -= count
+    return ix.Tallies.from_rows(
+        ((*key, n) for key, n in answers.items() if n > 0), ((*key, n) for key, n in ballots.items() if n > 0)
+    )
+
+
 def indices_for(
     session: Session,
     unit_code: str,
@@ -344,10 +365,13 @@ def indices_for(
     period: str = "month",
     include_flagged: bool = False,
     min_sample: int = ix.DEFAULT_MIN_SAMPLE,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """The body of `GET /api/v1/indices` for a unit and its child units, dates inclusive (local time).
 
     Whole months come from the tally tables; partial edge months from the raw ballots of those days.
+    With `source` only that source's ballots count. The tallies do not keep the source: "web" (and any
+    other) is counted from its raw ballots, "kiosk" is every tally less the phone ballots' raw tallies.
     Raises UnknownUnit, or ValueError for a bad range, `by` or `period`.
     """
     unit = unit_by_code(session, unit_code)
@@ -360,7 +384,11 @@ def indices_for(
         unit_ids = subtree(session, [unit.id])
         parts: list[ix.Tallies] = []
         survey_id = survey_row.survey_id
-        if by == "staff":
+        if source is not None and source != "kiosk":
+            parts.append(
+                _edge_tallies(session, unit_ids, survey_id, date_from, date_to, include_flagged, source)
+            )
+        elif by == "staff":
             # Officers are kept per unit only (their ids are unique within a commune).
             unit_ids = subtree(session, [unit.id])
             if plan.whole_months is not None:
@@ -385,6 +413,9 @@ def indices_for(
                     )
                 )
         tallies = sum(parts, ix.Tallies())
+        if source == "kiosk":  # every ballot but the (few) phone ballots, which come from raw rows
+            web = _edge_tallies(session, unit_ids, survey_id, date_from, date_to, include_flagged, "web")
+            tallies = _minus(tallies, web, keep_staff=by == "staff")
         rows = ix.compute_rows(tallies, survey, by=by, period=period, min_sample=min_sample)
     elif by not in ("none", "staff", "period") or period not in ("month", "quarter", "half", "year"):
         raise ValueError("by must be none, staff or period; period month, quarter, half or year")

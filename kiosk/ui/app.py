@@ -90,6 +90,7 @@ class KioskApp(App):
     unit_name = StringProperty("")
     store_fault = StringProperty("")
     sync_status = StringProperty("")
+    config_version = StringProperty("")  # changes when a new configuration is applied (widgets refresh)
 
     def __init__(
         self,
@@ -540,6 +541,7 @@ class KioskApp(App):
             self.config_ = self._pending_config
             self._pending_config = None
             self.unit_name = self.config_.unit_name
+            self.config_version = self.config_.config_version
 
     # --- internals -----------------------------------------------------------------------------------
 
@@ -637,6 +639,7 @@ class KioskApp(App):
         self.session = None
         self.ballots_finished += 1
         self.sm.get_screen("thanks").rating = int(session.flow.answers.get(OVERALL_ID) or 0)
+        self.sm.get_screen("thanks").staff_id = session.flow.staff_id or ""
         self._show("thanks")
         self._thanks_event = Clock.schedule_once(lambda _dt: self.thanks_done(), THANKS_S / self.time_scale)
 

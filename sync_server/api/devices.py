@@ -17,6 +17,7 @@ from sync_server.api.errors import ApiError, error_responses
 from sync_server.db import write_session
 from sync_server.models import Device, EnrolReply, EnrolRequest, Staff, StaffPublic, Unit, UnitConfig, utcnow
 from sync_server.queries import survey_version_row
+from sync_server.web_ballots import channels_of
 
 __all__ = ["router"]
 
@@ -119,7 +120,13 @@ def config(
         for s in staff_rows
     ]
     payload: dict[str, Any] = {
-        "unit": {"code": unit.code, "name": unit.name, "timezone": unit.timezone},
+        "unit": {
+            "code": unit.code,
+            "name": unit.name,
+            "timezone": unit.timezone,
+            "web_ballots": unit.web_ballots_enabled,
+            "channels": dict(channels_of(unit)),
+        },
         "survey": survey.json_,
         "staff": staff,
         "settings": dict(settings.device_settings),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from .i18n_more import MORE_STRINGS
 from .i18n_reports import REPORT_STRINGS
+from .i18n_phone import PHONE_STRINGS
 
 __all__ = ["LANGS", "STRINGS", "translator"]
 
@@ -286,6 +287,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 STRINGS.update(MORE_STRINGS)
 STRINGS.update(REPORT_STRINGS)
+STRINGS.update(PHONE_STRINGS)
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -72,6 +72,7 @@ def figures(
     if memo_key not in page.memo:
         row = survey_version_row(page.db, unit)
         page.memo[memo_key] = (data_version(page.db, unit.id), row.content_hash if row else None)
+    source = source_of(page)
     key = (
         unit.code,
         period.date_from,
@@ -80,6 +81,7 @@ def figures(
         kind,
         settings.min_sample,
         page.memo[memo_key],
+        source,
     )
     code = unit.code
     return figures_cache(page).get_or_compute(
@@ -92,8 +94,15 @@ def figures(
             by=by,
             period=kind,
             min_sample=settings.min_sample,
+            source=source,
         ),
     )
+
+
+def source_of(page: Page) -> str | None:
+    """The ballot source the reader filters on (`?source=kiosk|web`), or None for all ballots."""
+    value = page.request.query_params.get("source")
+    return value if value in ("kiosk", "web") else None
 
 
 def this_and_previous(

@@ -52,6 +52,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("staff", "/staff", "ballots"),
     ("rules", "/rules", "ballots"),
     ("surveys", "/surveys", "admin"),
+    ("phone", "/phone", "all"),
 )
 
 
@@ -115,7 +116,7 @@ class Page:
             params["unit"] = self.unit.code
         if self.period is not None:
             params.update(self.period.query)
-        for key in ("all",):
+        for key in ("all", "source"):
             if key in self.request.query_params:
                 params[key] = self.request.query_params[key]
         for key, value in overrides.items():
@@ -206,6 +207,7 @@ class Page:
             "extra_query": [("all", self.request.query_params["all"])]
             if "all" in self.request.query_params
             else [],
+            "source_filter": self.request.query_params.get("source", ""),
             "flashes": self.flashes,
             "can_act": access.can_act,
             "can_manage": access.can_manage,

@@ -22,10 +22,12 @@ from kiosk.ui.widgets.controls import (
     initials,
     scroll_into_view,
 )
+from kiosk.ui.widgets.qr import ChannelCodes, PhoneBallotEntry, PhoneBallotPanel, PhoneBallotPopup, QrCode
 
 __all__ = [
     "VI_KEYBOARD",
     "AvatarCircle",
+    "ChannelCodes",
     "CheckRow",
     "FaceButton",
     "HotCorner",
@@ -35,6 +37,10 @@ __all__ = [
     "KioskVKeyboard",
     "NavBar",
     "OfficerCard",
+    "PhoneBallotEntry",
+    "PhoneBallotPanel",
+    "PhoneBallotPopup",
+    "QrCode",
     "TapGate",
     "initials",
     "load_kv",
@@ -42,9 +48,11 @@ __all__ = [
 ]
 
 _KV = Path(__file__).with_name("controls.kv")
+_QR_KV = Path(__file__).with_name("qr.kv")
 
 
 def load_kv() -> None:
-    """Load controls.kv (idempotent)."""
-    if str(_KV) not in Builder.files:
-        Builder.load_file(str(_KV))
+    """Load controls.kv and qr.kv (idempotent)."""
+    for path in (str(_KV), str(_QR_KV)):
+        if path not in Builder.files:
+            Builder.load_file(path)

@@ -29,6 +29,7 @@ from . import (
     login,
     officers,
     overview,
+    phone,
     reports,
     staff,
     surveys,
@@ -37,7 +38,21 @@ from .deps import CsrfFailed, Forbidden, LoginRequired, templates
 
 __all__ = ["CsrfFailed", "Forbidden", "LoginRequired", "install", "router"]
 
-TABS = (login, overview, officers, items, alerts, comments, cases, devices, staff, surveys, exports, reports)
+TABS = (
+    login,
+    overview,
+    officers,
+    items,
+    alerts,
+    comments,
+    cases,
+    devices,
+    staff,
+    surveys,
+    exports,
+    reports,
+    phone,
+)
 
 router = APIRouter(prefix=BASE, include_in_schema=False)
 for _tab in TABS:
