@@ -145,6 +145,8 @@ class KioskApp(App):
         self.recorder: Any = None
         self.pilot: Any = None
         self.sync_hook: Any = None
+        self.speech: Any = None  # kiosk/ui/speech.py, made in build()
+        self.keys: Any = None  # kiosk/ui/keys.py
         self.lang = self.default_lang
 
     # --- settings the counter staff change on the admin screen ---------------------------------------
@@ -223,6 +225,7 @@ class KioskApp(App):
         self.recorder = FrameRecorder(trace=self.trace, screenshots=self.screenshots)
         self.sync_hook = SyncHook(self.settings, self.store)
         self.sync_hook.start_background(self.on_config_changed, self.post_sync_status)
+        self._start_speech()
         self._catch_sigterm()
         # No transition animation: the next screen appears in the very next frame, and nothing
         # keeps redrawing while the kiosk waits (idle CPU near zero).
@@ -258,6 +261,9 @@ class KioskApp(App):
         Window.unbind(size=self._resize, on_request_close=self._on_request_close)
         Window.unbind(**self._touch_handlers())
         Window.unbind(on_keyboard=self._on_keyboard)
+        if self.speech is not None:
+            self.speech.shutdown()
+            self.keys.unbind()
         if self.recorder is not None:
             self.recorder.close()
         if self.pilot is not None:
@@ -434,6 +440,8 @@ class KioskApp(App):
         self._countdown_event = None
         self._close_overlays()
         self.lang = self.default_lang
+        if self.speech is not None:
+            self.speech.reset()
         if self.large_text:
             self.toggle_large_text()
         self._apply_pending_config()
@@ -540,6 +548,30 @@ class KioskApp(App):
             self.config_ = self._pending_config
             self._pending_config = None
             self.unit_name = self.config_.unit_name
+            if self.speech is not None and self.settings.speech_prerender:
+                self.speech.render_in_background(self.config_)
+
+    # --- speech and keys (kiosk/ui/speech.py, kiosk/ui/keys.py) -------------------------------------
+
+    @property
+    def speech_volume(self) -> float:
+        """The volume each citizen starts with; the admin screen may change it (store key speech_volume)."""
+        stored = self._safe(lambda: self.store.get("speech_volume"), None)
+        try:
+            return min(1.0, max(0.05, float(stored))) if stored else self.settings.speech_volume
+        except ValueError:
+            return self.settings.speech_volume
+
+    def _start_speech(self) -> None:
+        from kiosk.speech import SpeechLibrary
+        from kiosk.ui.keys import KeyController
+        from kiosk.ui.speech import SpeechController
+
+        library = SpeechLibrary(self.settings.speech_dir, self.settings.recordings_dir)
+        self.speech = SpeechController(self, library, self.speech_volume)
+        self.keys = KeyController(self)
+        if self.settings.speech_prerender:
+            self.speech.render_in_background(self.config_)
 
     # --- internals -----------------------------------------------------------------------------------
 
@@ -669,6 +701,9 @@ class KioskApp(App):
         # touches once it has been seen for the settle time.
         self.gate.screen_shown(self.now())
         self._frame()
+        if self.speech is not None:
+            self.keys.screen_shown()
+            self.speech.screen_shown(name)
         if name in ("welcome", "fault", "still_there"):
             self._cancel(self._idle_event)
             self._idle_event = None
@@ -799,6 +834,8 @@ class KioskApp(App):
             # An ignored touch is nothing: it must not take the focus from a field being typed in.
             FocusBehavior.ignored_touch.append(touch)
             return True
+        if self.speech is not None and self.speech.on:
+            self.speech.stop()  # a new touch interrupts the speech
         return False
 
     def _on_touch_move(self, _window: Any, touch: Any) -> bool:

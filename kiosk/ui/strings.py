@@ -26,6 +26,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "lang_en": {"vi": "English", "en": "English"},
     "big_text": {"vi": "Chữ to, rõ hơn", "en": "Larger, clearer text"},
     "normal_text": {"vi": "Chữ bình thường", "en": "Normal text"},
+    # Audio mode (kiosk/ui/speech.py)
+    "audio": {"vi": "Đọc to / Nghe hướng dẫn", "en": "Read aloud / Spoken guidance"},
+    "audio_stop": {"vi": "Tắt đọc to", "en": "Stop reading aloud"},
+    "repeat": {"vi": "Đọc lại", "en": "Read again"},
     "cooldown": {
         "vi": "Xin Ông/Bà chờ giây lát rồi bấm lại.",
         "en": "Please wait a moment, then tap again.",
