@@ -82,12 +82,14 @@ SPOKEN_KEYS = (
 )
 
 # Words of the plan espeak-ng reads wrongly as written: replaced by what a Vietnamese says aloud
-# (espeak-ng reads "UBND" as an English word; "Ông/Bà" is said "Ông Bà").
+# (espeak-ng reads "UBND" as an English word; "Ông/Bà" is said "Ông Bà"). Checked with
+# `espeak-ng -v vi -x`: the plan's words ("cán bộ", "hài lòng", "Ông Bà") and officers' names need no fix.
 VI_WORDS: dict[str, str] = {
     "UBND": "Ủy ban nhân dân",
     "HĐND": "Hội đồng nhân dân",
     "CNTT": "công nghệ thông tin",
     "PAKN": "phản ánh, kiến nghị",
+    "Enter": "en tơ",  # as Vietnamese say the key; espeak-ng would switch to its English voice
     "Ông/Bà": "Ông Bà",
     "ông/bà": "ông bà",
 }

@@ -499,6 +499,8 @@ class KioskApp(App):
         self._safe(lambda: self.store.set(key, value), None)
         if key == "repeat_delay_s":
             self.gate.repeat_delay_s = self.repeat_delay_s
+        if key == "speech_volume" and self.speech is not None:
+            self.speech.default_volume = self.speech.volume = self.speech_volume
         if key == "default_lang" and value:
             self.lang = value
         if key == "mode":

@@ -88,6 +88,11 @@ class SpeechController:
         self._explored = None
         if self.on:
             self.say(self.reading(name))
+            # The targets a finger may explore next, decoded while the reading plays.
+            targets = [f"face.{v}" for v in range(1, 6)] if name == "rating" else []
+            if name == "staff":
+                targets = [f"staff.{o.id}" for o in self.app.config_.staff]
+            Clock.schedule_once(lambda _dt: self.preload(targets), 0.2)
 
     def repeat(self) -> None:
         """ "Đọc lại": the screen again from its start."""

@@ -188,6 +188,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "admin_bound": {"vi": "Cán bộ gắn với máy này", "en": "Officer bound to this kiosk"},
     "admin_bound_none": {"vi": "Không gắn (hỏi người dân)", "en": "None (ask the citizen)"},
+    "admin_speech_volume": {
+        "vi": "Âm lượng đọc to (mỗi người dân bắt đầu ở mức này, có thể chỉnh bằng phím + và −)",
+        "en": "Read-aloud volume (each citizen starts here and may change it with + and −)",
+    },
     "admin_change_pin": {"vi": "Đổi mã PIN", "en": "Change PIN"},
     "admin_back": {"vi": "Về màn hình chào", "en": "Back to welcome"},
     "admin_exit": {"vi": "Thoát ứng dụng", "en": "Quit the app"},

@@ -319,3 +319,29 @@ def test_keys_and_phrases_cover_every_screen_word() -> None:
         "louder",
         "softer",
     ]
+
+
+def test_the_citizen_turns_the_volume_up_from_the_administrators_level_and_the_next_one_starts_there(
+    speaking_kiosk: Callable[..., Kiosk],
+) -> None:
+    kiosk = speaking_kiosk()
+    app = kiosk.app
+    app.set_setting("speech_volume", "0.4")
+    app.go_welcome()
+    speaker = Speaker()
+    _key(kiosk, "1")  # audio mode on, at the administrator's 40 %
+    assert app.speech.volume == 0.4
+    mark = speaker.mark()
+    _key(kiosk, ".")
+    _listen(kiosk, 0.6)
+    soft = speaker.peak(mark)
+    for _ in range(4):
+        _key(kiosk, "+")
+    assert app.speech.volume == 1.0
+    mark = speaker.mark()
+    _key(kiosk, ".")
+    _listen(kiosk, 0.6)
+    loud = speaker.peak(mark)
+    assert soft > 500 and loud > soft * 1.8, (soft, loud)
+    app.go_welcome()
+    assert (app.speech.on, app.speech.volume) == (False, 0.4)
