@@ -733,6 +733,9 @@ class KioskApp(App):
         if self.session is None:
             self.go_welcome()  # the PIN or admin screen left open
             return
+        if self.speech is not None and self.speech.speaking:
+            self._arm_idle()  # a citizen listening to the screen has not walked away
+            return
         self._warn_idle()
 
     def _warn_idle(self) -> None:

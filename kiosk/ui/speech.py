@@ -250,6 +250,9 @@ class SpeechController:
     def _advance(self, _dt: float) -> None:
         self._next = None
         self._sound = None
+        if self.app._idle_event is not None:
+            # The idle time counts from the end of the speech: listening is not walking away.
+            self.app._arm_idle()
         while self._queue:
             phrase_id = self._queue.pop(0)
             sound = self._load(phrase_id)

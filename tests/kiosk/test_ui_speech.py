@@ -24,12 +24,12 @@ _DISK = Path(tempfile.gettempdir()) / f"kiosk-speech-test-{os.getpid()}.raw"
 os.environ["SDL_AUDIODRIVER"] = "disk"
 os.environ["SDL_DISKAUDIOFILE"] = str(_DISK)
 
-from kiosk.config import Officer, load_config  # noqa: E402
+from kiosk.config import Officer  # noqa: E402
 from kiosk.speech import SpeechLibrary, phrases_for  # noqa: E402
 from kiosk.speech.catalogue import catalogue  # noqa: E402
 from kiosk.ui.keys import action_for  # noqa: E402
 from surveys.loader import default_survey_path, load_survey  # noqa: E402
-from tests.kiosk.conftest import ROSTER, Kiosk  # noqa: E402
+from tests.kiosk.conftest import Kiosk  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 
@@ -48,25 +48,22 @@ NINE = [
 ]
 
 
+_TITLES = ("Công chức Tư pháp – Hộ tịch", "Công chức Địa chính – Xây dựng", "Công chức Văn hoá – Xã hội")
+
+
 def _nine_officers(**renamed: str) -> list[Officer]:
+    """Nine officers; the first three are the UI tests' roster (tests/kiosk/conftest.py), word for word."""
     return [
-        Officer(f"nv{i:02d}", renamed.get(f"nv{i:02d}", name), "Công chức Tư pháp – Hộ tịch", str(i), None)
+        Officer(f"nv{i:02d}", renamed.get(f"nv{i:02d}", name), _TITLES[(i - 1) % 3], str(i), None)
         for i, name in enumerate(NINE, start=1)
     ]
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Vietnamese clips of the default survey and the test roster, rendered once."""
+    """Every clip of the default survey and a nine-officer roster (vi and en), rendered once per module."""
     folder = tmp_path_factory.mktemp("speech") / "speech"
-    roster = tmp_path_factory.mktemp("roster") / "staff.csv"
-    roster.write_text(ROSTER, encoding="utf-8")
-    from kiosk.store import KioskStore
-
-    store = KioskStore(roster.parent / "k.db")
-    config = load_config(store, roster.parent, roster)
-    store.close()
-    report = SpeechLibrary(folder).render(phrases_for(config.survey, config.staff, ["vi"]))
+    report = SpeechLibrary(folder).render(phrases_for(load_survey(default_survey_path()), _nine_officers()))
     assert not report.failed
     return folder
 
@@ -257,13 +254,11 @@ def test_a_held_key_or_a_double_press_answers_once(speaking_kiosk: Callable[...,
     assert app.speech.on
 
 
-def test_every_phrase_of_the_survey_and_a_nine_officer_roster_has_audio(tmp_path: Path) -> None:
+def test_every_phrase_of_the_survey_and_a_nine_officer_roster_has_audio(rendered: Path) -> None:
     survey = load_survey(default_survey_path())
-    library = SpeechLibrary(tmp_path / "speech")
+    library = SpeechLibrary(rendered)
     phrases = phrases_for(survey, _nine_officers())
-    report = library.render(phrases)
-    assert not report.failed
-    assert report.rendered == sum(len(p) for p in phrases.values())
+    assert sum(len(p) for p in phrases.values()) == len(list(rendered.glob("*/*.wav")))
     for lang, entries in phrases.items():
         for phrase_id in entries:
             clip = library.clip(lang, phrase_id)
@@ -279,18 +274,19 @@ def _sox_stats(path: Path) -> tuple[float, float]:
     return float(stats["Length s"]), float(stats["RMS lev dB"])
 
 
-def test_a_roster_change_renders_only_the_officer_who_changed(tmp_path: Path) -> None:
+def test_a_roster_change_renders_only_the_officer_who_changed(rendered: Path, tmp_path: Path) -> None:
     survey = load_survey(default_survey_path())
-    library = SpeechLibrary(tmp_path / "speech")
-    first = library.render(phrases_for(survey, _nine_officers(), ["vi"]))
-    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "speech" / "vi").glob("*.wav")}
+    folder = tmp_path / "speech"
+    shutil.copytree(rendered, folder)
+    before = {p.relative_to(folder): p.stat().st_mtime_ns for p in folder.glob("*/*.wav")}
     officers = _nine_officers(nv04="Tôn Nữ Thị Hoàng Phương Thảo Nguyên")[:8]  # renamed; nv09 left
-    again = SpeechLibrary(tmp_path / "speech").render(phrases_for(survey, officers, ["vi"]))
-    assert again.rendered_ids == [("vi", "staff.nv04")]
-    assert again.removed == 2  # nv04's old clip, nv09's clip
-    assert again.kept == first.rendered - 2
-    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "speech" / "vi").glob("*.wav")}
+    again = SpeechLibrary(folder).render(phrases_for(survey, officers))
+    assert sorted(again.rendered_ids) == [("en", "staff.nv04"), ("vi", "staff.nv04")]
+    assert again.removed == 4  # nv04's old clips and nv09's, in both languages
+    assert again.kept == len(before) - 4
+    after = {p.relative_to(folder): p.stat().st_mtime_ns for p in folder.glob("*/*.wav")}
     assert {n: t for n, t in after.items() if n in before} == {n: before[n] for n in after if n in before}
+    assert SpeechLibrary(folder).clip("vi", "staff.nv09") is None
 
 
 def test_an_office_recording_wins_over_synthesis(tmp_path: Path) -> None:
@@ -345,3 +341,15 @@ def test_the_citizen_turns_the_volume_up_from_the_administrators_level_and_the_n
     assert soft > 500 and loud > soft * 1.8, (soft, loud)
     app.go_welcome()
     assert (app.speech.on, app.speech.volume) == (False, 0.4)
+
+
+def test_listening_is_not_walking_away(speaking_kiosk: Callable[..., Kiosk]) -> None:
+    kiosk = speaking_kiosk(idle_timeout_s=1.5)
+    app = kiosk.app
+    _key(kiosk, "1")
+    _key(kiosk, "enter")
+    assert kiosk.screen == "staff"
+    _listen(kiosk, 3.0)  # the officers are still being read: no "Ông/Bà có cần thêm thời gian không?"
+    assert kiosk.screen == "staff" and app.speech.speaking
+    app.speech.stop()  # the reading is over; now the idle time runs
+    kiosk.wait_for(lambda: kiosk.screen == "still_there", "the idle warning", limit_s=10)
