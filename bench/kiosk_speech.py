@@ -332,7 +332,8 @@ def record(app: Any, out: Path) -> None:
         f"Recording: `{out.name}` (SDL disk audio driver → 16 kHz mono Opus, {kb} KB), made by "
         "`bench/kiosk_speech.py --record`. "
         f"Stored ballot: officer `{ballot['staff_id']}`, answers `{ballot['answers']}`, comment "
-        f"`{ballot['comment']}`.\n\nEach key, then the phrases it made the kiosk say "
+        f"`{ballot['comment']}`. How it sounds, judged from the phonemes below: docs/decisions.md, "
+        '"Speech, explore-by-touch and the keypad".\n\nEach key, then the phrases it made the kiosk say '
         "(phrase id: the text given to espeak-ng).\n\n"
         + "\n".join(log)
         + "\n\n## The plan's words as espeak-ng says them (`espeak-ng -v vi -x`)\n\n"

@@ -165,7 +165,8 @@ def spoken(text: str, lang: str) -> str:
     if lang == "vi":
         for written, said in VI_WORDS.items():
             text = re.sub(rf"(?<!\w){re.escape(written)}(?!\w)", said, text)
-    text = text.replace("/", " ").replace("–", ",").replace("…", "").replace("“", "").replace("”", "")
+    text = re.sub(r"\s*–\s*", ", ", text)
+    text = text.replace("/", " ").replace("…", "").replace("“", "").replace("”", "")
     text = text.replace("‹", "").replace("›", "")
     return re.sub(r"\s+", " ", text).strip()
 
