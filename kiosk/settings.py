@@ -52,6 +52,10 @@ class KioskSettings:
     max_db_mb: float | None = None
     # Synced ballots are deleted from the device this long after their upload.
     retention_days: float = 90.0
+    # Audio mode (kiosk/ui/speech.py): the volume each citizen starts with (0.05–1; the admin screen
+    # may change it), and whether every phrase is rendered when a configuration arrives.
+    speech_volume: float = 0.8
+    speech_prerender: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -77,6 +81,8 @@ class KioskSettings:
             raise SettingsError("max_db_mb must be positive.")
         if not self.retention_days > 0:
             raise SettingsError("retention_days must be positive.")
+        if not 0.05 <= self.speech_volume <= 1:
+            raise SettingsError(f"speech_volume must be from 0.05 to 1, not {self.speech_volume!r}.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> KioskSettings:
@@ -103,6 +109,8 @@ class KioskSettings:
             "trace_taps": _flag,
             "max_db_mb": float,
             "retention_days": float,
+            "speech_volume": float,
+            "speech_prerender": _flag,
         }
         for name, read in readers.items():
             var = f"SURVEY_KIOSK_{name.upper()}"
@@ -130,6 +138,16 @@ class KioskSettings:
     def kivy_home(self) -> Path:
         """Kivy's own settings and logs, kept under the kiosk's home."""
         return self.home / "kivy"
+
+    @property
+    def speech_dir(self) -> Path:
+        """Clips rendered by espeak-ng, `<lang>/<phrase id>-<hash>.wav`."""
+        return self.home / "speech"
+
+    @property
+    def recordings_dir(self) -> Path:
+        """The office's own recordings, `<lang>/<phrase id>.wav`: they win over synthesis."""
+        return self.home / "recordings"
 
     @property
     def photos_dir(self) -> Path:

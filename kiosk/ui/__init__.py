@@ -13,6 +13,8 @@ from pathlib import Path
 # Kivy parses sys.argv at import unless told not to; our CLI owns the arguments.
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", "warning")
+# Speech plays through SDL2's mixer (kiosk/ui/speech.py), whatever other audio libraries are installed.
+os.environ.setdefault("KIVY_AUDIO", "sdl2")
 # Kivy keeps its config and logs under the kiosk's home, not in the user's ~/.kivy.
 os.environ.setdefault("KIVY_HOME", str(Path(os.environ.get("SURVEY_KIOSK_HOME") or "var/kiosk") / "kivy"))
 # Kivy creates only the last folder of KIVY_HOME; make the parents so a fresh home works.

@@ -146,6 +146,8 @@ class KioskApp(App):
         self.recorder: Any = None
         self.pilot: Any = None
         self.sync_hook: Any = None
+        self.speech: Any = None  # kiosk/ui/speech.py, made in build()
+        self.keys: Any = None  # kiosk/ui/keys.py
         self.lang = self.default_lang
 
     # --- settings the counter staff change on the admin screen ---------------------------------------
@@ -224,6 +226,7 @@ class KioskApp(App):
         self.recorder = FrameRecorder(trace=self.trace, screenshots=self.screenshots)
         self.sync_hook = SyncHook(self.settings, self.store)
         self.sync_hook.start_background(self.on_config_changed, self.post_sync_status)
+        self._start_speech()
         self._catch_sigterm()
         # No transition animation: the next screen appears in the very next frame, and nothing
         # keeps redrawing while the kiosk waits (idle CPU near zero).
@@ -259,6 +262,9 @@ class KioskApp(App):
         Window.unbind(size=self._resize, on_request_close=self._on_request_close)
         Window.unbind(**self._touch_handlers())
         Window.unbind(on_keyboard=self._on_keyboard)
+        if self.speech is not None:
+            self.speech.shutdown()
+            self.keys.unbind()
         if self.recorder is not None:
             self.recorder.close()
         if self.pilot is not None:
@@ -435,6 +441,8 @@ class KioskApp(App):
         self._countdown_event = None
         self._close_overlays()
         self.lang = self.default_lang
+        if self.speech is not None:
+            self.speech.reset()
         if self.large_text:
             self.toggle_large_text()
         self._apply_pending_config()
@@ -492,6 +500,8 @@ class KioskApp(App):
         self._safe(lambda: self.store.set(key, value), None)
         if key == "repeat_delay_s":
             self.gate.repeat_delay_s = self.repeat_delay_s
+        if key == "speech_volume" and self.speech is not None:
+            self.speech.default_volume = self.speech.volume = self.speech_volume
         if key == "default_lang" and value:
             self.lang = value
         if key == "mode":
@@ -542,6 +552,30 @@ class KioskApp(App):
             self._pending_config = None
             self.unit_name = self.config_.unit_name
             self.config_version = self.config_.config_version
+            if self.speech is not None and self.settings.speech_prerender:
+                self.speech.render_in_background(self.config_)
+
+    # --- speech and keys (kiosk/ui/speech.py, kiosk/ui/keys.py) -------------------------------------
+
+    @property
+    def speech_volume(self) -> float:
+        """The volume each citizen starts with; the admin screen may change it (store key speech_volume)."""
+        stored = self._safe(lambda: self.store.get("speech_volume"), None)
+        try:
+            return min(1.0, max(0.05, float(stored))) if stored else self.settings.speech_volume
+        except ValueError:
+            return self.settings.speech_volume
+
+    def _start_speech(self) -> None:
+        from kiosk.speech import SpeechLibrary
+        from kiosk.ui.keys import KeyController
+        from kiosk.ui.speech import SpeechController
+
+        library = SpeechLibrary(self.settings.speech_dir, self.settings.recordings_dir)
+        self.speech = SpeechController(self, library, self.speech_volume)
+        self.keys = KeyController(self)
+        if self.settings.speech_prerender:
+            self.speech.render_in_background(self.config_)
 
     # --- internals -----------------------------------------------------------------------------------
 
@@ -672,6 +706,9 @@ class KioskApp(App):
         # touches once it has been seen for the settle time.
         self.gate.screen_shown(self.now())
         self._frame()
+        if self.speech is not None:
+            self.keys.screen_shown()
+            self.speech.screen_shown(name)
         if name in ("welcome", "fault", "still_there"):
             self._cancel(self._idle_event)
             self._idle_event = None
@@ -698,6 +735,9 @@ class KioskApp(App):
             return
         if self.session is None:
             self.go_welcome()  # the PIN or admin screen left open
+            return
+        if self.speech is not None and self.speech.speaking:
+            self._arm_idle()  # a citizen listening to the screen has not walked away
             return
         self._warn_idle()
 
@@ -802,6 +842,8 @@ class KioskApp(App):
             # An ignored touch is nothing: it must not take the focus from a field being typed in.
             FocusBehavior.ignored_touch.append(touch)
             return True
+        if self.speech is not None and self.speech.on:
+            self.speech.stop()  # a new touch interrupts the speech
         return False
 
     def _on_touch_move(self, _window: Any, touch: Any) -> bool:

@@ -26,6 +26,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "lang_en": {"vi": "English", "en": "English"},
     "big_text": {"vi": "Chữ to, rõ hơn", "en": "Larger, clearer text"},
     "normal_text": {"vi": "Chữ bình thường", "en": "Normal text"},
+    # Audio mode (kiosk/ui/speech.py)
+    "audio": {"vi": "Đọc to / Nghe hướng dẫn", "en": "Read aloud / Spoken guidance"},
+    "audio_stop": {"vi": "Tắt đọc to", "en": "Stop reading aloud"},
+    "repeat": {"vi": "Đọc lại", "en": "Read again"},
     "cooldown": {
         "vi": "Xin Ông/Bà chờ giây lát rồi bấm lại.",
         "en": "Please wait a moment, then tap again.",
@@ -184,6 +188,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "admin_bound": {"vi": "Cán bộ gắn với máy này", "en": "Officer bound to this kiosk"},
     "admin_bound_none": {"vi": "Không gắn (hỏi người dân)", "en": "None (ask the citizen)"},
+    "admin_speech_volume": {
+        "vi": "Âm lượng đọc to (mỗi người dân bắt đầu ở mức này, có thể chỉnh bằng phím + và −)",
+        "en": "Read-aloud volume (each citizen starts here and may change it with + and −)",
+    },
     "admin_change_pin": {"vi": "Đổi mã PIN", "en": "Change PIN"},
     "admin_back": {"vi": "Về màn hình chào", "en": "Back to welcome"},
     "admin_exit": {"vi": "Thoát ứng dụng", "en": "Quit the app"},

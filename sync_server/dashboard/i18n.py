@@ -11,8 +11,8 @@ import unicodedata
 from collections.abc import Callable
 
 from .i18n_more import MORE_STRINGS
-from .i18n_reports import REPORT_STRINGS
 from .i18n_phone import PHONE_STRINGS
+from .i18n_reports import REPORT_STRINGS
 
 __all__ = ["LANGS", "STRINGS", "translator"]
 

@@ -136,7 +136,13 @@ def make_kiosk(window: Any, tmp_path: Path) -> Iterator[Callable[..., Kiosk]]:
     ) -> Kiosk:
         roster = tmp_path / "staff.csv"
         roster.write_text(ROSTER, encoding="utf-8")
-        values: dict[str, Any] = {"cooldown_s": 0.0, "idle_timeout_s": 60.0, "config_file": roster}
+        # No espeak-ng render behind every UI test: the speech tests render what they play.
+        values: dict[str, Any] = {
+            "cooldown_s": 0.0,
+            "idle_timeout_s": 60.0,
+            "config_file": roster,
+            "speech_prerender": False,
+        }
         values.update(overrides)
         settings = KioskSettings.from_env({}, home=tmp_path / "home", **values)
         store = KioskStore(settings.db_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.store import StoreUnavailable
 from kiosk.ui.screens.base import KioskScreen
@@ -23,11 +23,13 @@ class AdminScreen(KioskScreen):
     bound_text = StringProperty("")
     default_lang = StringProperty("vi")
     mode = StringProperty("kiosk")
+    speech_volume = NumericProperty(0.8)  # the audio mode's volume for each new citizen
 
     def prepare(self) -> None:
         """Refresh the status area and the settings' current values."""
         app = self.kiosk
         lang = app.lang
+        self.speech_volume = app.speech_volume
         never, none = tr("admin_never", lang), tr("admin_none", lang)
         lines: list[str] = []
         try:

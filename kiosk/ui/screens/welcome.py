@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.ui.screens.base import KioskScreen
@@ -16,6 +16,7 @@ class WelcomeScreen(KioskScreen):
     """The resting screen; the hidden top-left corner opens the admin PIN."""
 
     notice = StringProperty("")  # a calm one-line message under the start button
+    audio_on = BooleanProperty(False)  # the audio mode is on (kiosk/ui/speech.py)
 
     def start(self) -> None:
         self.kiosk.start_ballot()

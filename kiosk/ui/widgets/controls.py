@@ -111,6 +111,18 @@ class TapGate:
     def on_touch_up(self, touch: Any) -> bool:
         if touch.grab_current is self:
             gate, app = _gate()
+            # Audio mode (kiosk/ui/speech.py): a first tap speaks the target, a second one chooses it.
+            speech = getattr(app, "speech", None)
+            if gate is not None and gate.current(touch.ud.get("kiosk_gen")) and speech is not None:
+                verdict = speech.explore(self, app.now())
+                if verdict == "act":
+                    done = bool(super().on_touch_up(touch))  # type: ignore[misc]
+                    speech.acted(self)
+                    return done
+                if verdict == "speak":
+                    touch.ungrab(self)
+                    self._do_release()
+                    return True
             if gate is not None and (
                 not gate.current(touch.ud.get("kiosk_gen"))
                 or not (gate.key if self.gate_as_key else gate.tap)(self, app.now())
