@@ -30,6 +30,7 @@ from kivy.uix.vkeyboard import VKeyboard
 from kivy.uix.widget import Widget
 
 from kiosk.telex import TONE_MARKS, add_tone, split_tone, type_key
+from kiosk.ui.theme import KEYBOARD, sizes
 
 __all__ = [
     "VI_KEYBOARD",
@@ -126,7 +127,38 @@ class KioskVKeyboard(VKeyboard):
 
     The same key struck again within the gate's key delay types once (a double tap is one letter;
     Telex's doubled letters need a deliberate second strike), and a held key never repeats by itself.
+    Docked, it is as tall as the theme's `keyboard_h`, so that every key is at least 10 mm on the
+    declared screen (Kivy's own keyboard, 2/7 of the width, gave 8×7 mm keys on a 7-inch tablet).
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("margin_hint", [KEYBOARD.margin_y, KEYBOARD.margin_x] * 2)
+        kwargs.setdefault("key_margin", [KEYBOARD.key_margin] * 4)
+        super().__init__(**kwargs)
+
+    def setup_mode_dock(self, *args: Any) -> None:
+        self._fit_height()
+        super().setup_mode_dock(*args)
+
+    def _update_dock_mode(self, win: Any, *args: Any) -> None:
+        self._fit_height(win)
+        super()._update_dock_mode(win, *args)
+
+    def _fit_height(self, win: Any = None) -> None:
+        from kivy.app import App
+
+        win = win or self.get_parent_window()
+        settings = getattr(App.get_running_app(), "settings", None)
+        if win is None or not win.width:
+            return
+        diagonal = getattr(settings, "screen_diagonal_in", 10.1)
+        wanted = sizes(win.width, win.height, large=False, diagonal_in=diagonal).keyboard_h
+        # Drawn KEYBOARD.base_width wide, then scaled to the window's width.
+        height = wanted * KEYBOARD.base_width / win.width
+        if (self.width, self.height) != (KEYBOARD.base_width, height):
+            self.size = (KEYBOARD.base_width, height)
+            if self.layout in self.available_layouts:
+                self.refresh(True)
 
     def on_touch_down(self, touch: Any) -> bool:
         x, y = touch.pos
