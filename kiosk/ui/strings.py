@@ -58,6 +58,9 @@ STRINGS: dict[str, dict[str, str]] = {
     # Officer
     "staff_question": {"vi": "Cán bộ nào đã phục vụ Ông/Bà?", "en": "Which officer served you?"},
     "staff_unknown": {"vi": "Không rõ cán bộ", "en": "I don't know"},
+    "page_prev": {"vi": "Trang trước", "en": "Previous"},
+    "page_next": {"vi": "Trang sau", "en": "More"},
+    "page_of": {"vi": "Trang {page} / {pages}", "en": "Page {page} of {pages}"},
     "counter": {"vi": "Quầy {counter}", "en": "Counter {counter}"},
     # Checklist
     "none_of_these": {"vi": "Không gặp hành vi nào", "en": "None of these"},

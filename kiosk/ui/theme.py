@@ -141,6 +141,7 @@ class Sizes:
     mm: float = 3.0  # pixels per millimetre on the declared screen
     key_h: float = 80.0  # height of a keypad key (PIN, phone number)
     keyboard_h: float = 230.0  # height of the docked on-screen keyboard
+    card_h: float = 150.0  # an officer card's height (it grows for a long name)
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ def sizes(width: float, height: float, *, large: bool, diagonal_in: float = 10.1
         mm=mm,
         key_h=max(80 * u, 12.5 * mm),
         keyboard_h=KEYBOARD.height(width, mm),
+        card_h=max(150 * u * (1.15 if large else 1.0), 17 * mm),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
-from kivy.graphics import Color, Ellipse
+from kivy.graphics import Color, Ellipse, Line
 from kivy.graphics.texture import Texture
 from kivy.properties import (
     BooleanProperty,
@@ -44,6 +44,7 @@ __all__ = [
     "KioskVKeyboard",
     "NavBar",
     "OfficerCard",
+    "PageDots",
     "TapGate",
     "initials",
     "scroll_into_view",
@@ -304,6 +305,37 @@ class OfficerCard(TapGate, ButtonBehavior, BoxLayout):
     photo = StringProperty("")
     selected = BooleanProperty(False)
     name = StringProperty("")
+    fit = NumericProperty(1.0)  # type scale, below 1 when a long name would not fit the page
+
+
+class PageDots(Widget):
+    """A dot per page, the current one filled: drawn, since the fonts lack reliable ● ○ glyphs."""
+
+    pages = NumericProperty(1)
+    page = NumericProperty(0)
+    colour = ColorProperty((0.06, 0.36, 0.39, 1))
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("pos", "size", "pages", "page", "colour"):
+            self.fbind(name, self._redraw)
+
+    def _redraw(self, *_args: Any) -> None:
+        self.canvas.clear()
+        count = int(self.pages)
+        if count <= 1:
+            return
+        d = min(self.height * 0.7, self.width / (count * 2))
+        step = d * 2
+        x0 = self.center_x - step * (count - 1) / 2
+        with self.canvas:
+            Color(*self.colour)
+            for i in range(count):
+                x, y = x0 + i * step - d / 2, self.center_y - d / 2
+                if i == self.page:
+                    Ellipse(pos=(x, y), size=(d, d))
+                else:
+                    Line(ellipse=(x, y, d, d), width=1.5)
 
 
 class CheckRow(TapGate, ButtonBehavior, BoxLayout):
