@@ -24,8 +24,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "lang_vi": {"vi": "Tiếng Việt", "en": "Tiếng Việt"},
     "lang_en": {"vi": "English", "en": "English"},
-    "big_text": {"vi": "Chữ to, rõ hơn", "en": "Larger, clearer text"},
+    "big_text": {"vi": "Chữ to", "en": "Larger text"},
     "normal_text": {"vi": "Chữ bình thường", "en": "Normal text"},
+    "high_contrast": {"vi": "Tương phản cao", "en": "High contrast"},
+    "normal_colours": {"vi": "Màu bình thường", "en": "Normal colours"},
     "cooldown": {
         "vi": "Xin Ông/Bà chờ giây lát rồi bấm lại.",
         "en": "Please wait a moment, then tap again.",

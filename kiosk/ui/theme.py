@@ -186,6 +186,8 @@ def sizes(width: float, height: float, *, large: bool, diagonal_in: float = 10.1
     narrow = portrait
     per_row = 3 if narrow else 5
     face = min((210 if narrow else 150) * u, (width - 48 * u - 16 * u * (per_row - 1)) / per_row * 0.85)
+    if narrow:  # two rows of faces: keep room above them for a two-line question
+        face = min(face, height * (0.135 if large else 0.15))
     return Sizes(
         unit=u,
         pad=24 * u,

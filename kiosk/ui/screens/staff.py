@@ -61,6 +61,8 @@ class StaffScreen(KioskScreen):
         self._repage = Clock.create_trigger(self._on_room, -1)
         self.bind(size=self._repage)
         self.ids.heading.bind(height=self._repage)
+        # Cards take their width from the grid: a fit measured before it had its width is redone.
+        self.ids.grid.bind(width=self._repage)
         self.ids.grid.bind(minimum_height=lambda *_a: self._fit())
 
     def prepare(self, staff: Sequence[Officer], selected: str | None, lang: str) -> None:
