@@ -83,8 +83,11 @@ class KioskApp(App):
 
     lang = StringProperty("vi")
     large_text = BooleanProperty(False)
-    pal = ObjectProperty(CALM)
-    sz = ObjectProperty(sizes(1280, 800, large=False))
+    high_contrast = BooleanProperty(False)
+    # rebind: kv rules read `app.pal.text`, `app.sz.question`; without it Kivy binds nothing through a
+    # plain object, and the widgets kept the sizes and colours they were built with.
+    pal = ObjectProperty(CALM, rebind=True)
+    sz = ObjectProperty(sizes(1280, 800, large=False), rebind=True)
     font = StringProperty(font_path())
     font_bold = StringProperty(font_path(bold=True))
     unit_name = StringProperty("")
@@ -323,13 +326,21 @@ class KioskApp(App):
         self._refresh_view()
 
     def toggle_large_text(self) -> None:
+        """ "Chữ to": larger type and taller buttons on every screen; the colours stay as they are."""
         from kivy.core.window import Window
 
         self.large_text = not self.large_text
-        self.pal = HIGH_CONTRAST if self.large_text else CALM
         self.sz = sizes(
             Window.width, Window.height, large=self.large_text, diagonal_in=self.settings.screen_diagonal_in
         )
+        self._refresh_view()
+
+    def toggle_high_contrast(self) -> None:
+        """ "Tương phản cao": black on white, navy buttons, yellow selection; the sizes stay as they are."""
+        from kivy.core.window import Window
+
+        self.high_contrast = not self.high_contrast
+        self.pal = HIGH_CONTRAST if self.high_contrast else CALM
         Window.clearcolor = self.pal.bg
         self._refresh_view()
 
@@ -445,6 +456,8 @@ class KioskApp(App):
             self.speech.reset()
         if self.large_text:
             self.toggle_large_text()
+        if self.high_contrast:
+            self.toggle_high_contrast()
         self._apply_pending_config()
         if self.store_fault and not self.store.probe():
             self._show("fault")
@@ -471,6 +484,11 @@ class KioskApp(App):
         """The hidden gesture: PIN first."""
         if self.session is not None:
             return  # never in the middle of a citizen's ballot
+        # The PIN and admin screens are the staff's: always in the normal look.
+        if self.large_text:
+            self.toggle_large_text()
+        if self.high_contrast:
+            self.toggle_high_contrast()
         # No PIN yet: the glass never sets the first one (the first finder would own the kiosk);
         # it comes with `survey-kiosk enrol --pin`, `survey-kiosk pin` or the unit's configuration.
         self.sm.get_screen("pin").prepare("enter" if self._pin_hash() else "none")

@@ -24,12 +24,14 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "lang_vi": {"vi": "Tiếng Việt", "en": "Tiếng Việt"},
     "lang_en": {"vi": "English", "en": "English"},
-    "big_text": {"vi": "Chữ to, rõ hơn", "en": "Larger, clearer text"},
+    "big_text": {"vi": "Chữ to", "en": "Larger text"},
     "normal_text": {"vi": "Chữ bình thường", "en": "Normal text"},
     # Audio mode (kiosk/ui/speech.py)
     "audio": {"vi": "Đọc to / Nghe hướng dẫn", "en": "Read aloud / Spoken guidance"},
     "audio_stop": {"vi": "Tắt đọc to", "en": "Stop reading aloud"},
     "repeat": {"vi": "Đọc lại", "en": "Read again"},
+    "high_contrast": {"vi": "Tương phản cao", "en": "High contrast"},
+    "normal_colours": {"vi": "Màu bình thường", "en": "Normal colours"},
     "cooldown": {
         "vi": "Xin Ông/Bà chờ giây lát rồi bấm lại.",
         "en": "Please wait a moment, then tap again.",
@@ -62,6 +64,9 @@ STRINGS: dict[str, dict[str, str]] = {
     # Officer
     "staff_question": {"vi": "Cán bộ nào đã phục vụ Ông/Bà?", "en": "Which officer served you?"},
     "staff_unknown": {"vi": "Không rõ cán bộ", "en": "I don't know"},
+    "page_prev": {"vi": "Trang trước", "en": "Previous"},
+    "page_next": {"vi": "Trang sau", "en": "More"},
+    "page_of": {"vi": "Trang {page} / {pages}", "en": "Page {page} of {pages}"},
     "counter": {"vi": "Quầy {counter}", "en": "Counter {counter}"},
     # Checklist
     "none_of_these": {"vi": "Không gặp hành vi nào", "en": "None of these"},

@@ -16,6 +16,7 @@ from pathlib import Path
 __all__ = [
     "CALM",
     "HIGH_CONTRAST",
+    "KEYBOARD",
     "Palette",
     "Sizes",
     "assets_dir",
@@ -139,6 +140,31 @@ class Sizes:
     narrow: bool  # short of room for five faces in one row
     mm: float = 3.0  # pixels per millimetre on the declared screen
     key_h: float = 80.0  # height of a keypad key (PIN, phone number)
+    keyboard_h: float = 230.0  # height of the docked on-screen keyboard
+    card_h: float = 150.0  # an officer card's height (it grows for a long name)
+
+
+@dataclass(frozen=True)
+class KeyboardGeometry:
+    """The docked on-screen keyboard (widgets.KioskVKeyboard) in Kivy's VKeyboard terms."""
+
+    base_width: float = 700.0  # Kivy draws the keyboard this wide, then scales it to the window
+    rows: int = 5  # keyboards/vi.json
+    cols: int = 13
+    margin_x: float = 0.005  # left and right margins, as a fraction of the width
+    margin_y: float = 0.015  # top and bottom margins, as a fraction of the height
+    key_margin: float = 1.5  # around each drawn key, before scaling
+    key_mm: float = 10.2  # every drawn key at least this tall (≥ 10 mm after Kivy rounds to pixels)
+
+    def height(self, width: float, mm: float) -> float:
+        """The keyboard's height in window pixels: Kivy's 2/7 of the width, taller if keys need it."""
+        scale = width / self.base_width
+        # Kivy floors each key to whole unscaled pixels: one more unscaled pixel covers it.
+        row = self.key_mm * mm + (2 * self.key_margin + 1) * scale
+        return max(width * 2 / 7, row * self.rows / (1 - 2 * self.margin_y))
+
+
+KEYBOARD = KeyboardGeometry()
 
 
 def sizes(width: float, height: float, *, large: bool, diagonal_in: float = 10.1) -> Sizes:
@@ -160,6 +186,8 @@ def sizes(width: float, height: float, *, large: bool, diagonal_in: float = 10.1
     narrow = portrait
     per_row = 3 if narrow else 5
     face = min((210 if narrow else 150) * u, (width - 48 * u - 16 * u * (per_row - 1)) / per_row * 0.85)
+    if narrow:  # two rows of faces: keep room above them for a two-line question
+        face = min(face, height * (0.135 if large else 0.15))
     return Sizes(
         unit=u,
         pad=24 * u,
@@ -177,6 +205,8 @@ def sizes(width: float, height: float, *, large: bool, diagonal_in: float = 10.1
         narrow=narrow,
         mm=mm,
         key_h=max(80 * u, 12.5 * mm),
+        keyboard_h=KEYBOARD.height(width, mm),
+        card_h=max(150 * u * (1.15 if large else 1.0), 17 * mm),
     )
 
 

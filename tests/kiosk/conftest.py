@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from kiosk.settings import KioskSettings
 from kiosk.store import KioskStore
 from tests.kiosk_pace import CITIZEN_GAP_S, PacedClock, paced
 
-__all__ = ["ROSTER", "Kiosk", "press_key"]
+__all__ = ["ROSTER", "Kiosk", "comment_keyboard", "press_key"]
 
 ROSTER = """id,name,title,counter,photo
 nv01,Nguyễn Thị Lan,Công chức Tư pháp – Hộ tịch,1,
@@ -200,3 +201,26 @@ def press_key(kiosk: Kiosk, keyboard: Any, shown: str, *, after_s: float = CITIZ
                 kiosk.pump(1)
                 return
     raise AssertionError(f"no key {shown!r} on the {keyboard.layout_mode} keyboard")
+
+
+@contextmanager
+def comment_keyboard(kiosk: Kiosk) -> Iterator[tuple[Any, Any]]:
+    """Kiosk mode's docked on-screen keyboard, opened on the comment field: yields (field, keyboard)."""
+    from kivy.config import Config
+    from kivy.uix.vkeyboard import VKeyboard
+
+    window = kiosk.app.root_window
+    mode = Config.get("kivy", "keyboard_mode")
+    # What `survey-kiosk run` in kiosk mode sets up: Kivy's keyboard docked at the bottom.
+    Config.set("kivy", "keyboard_mode", "systemanddock")
+    window.configure_keyboards()
+    try:
+        for name in ("start", "staff_unknown", "face_4", "answer_more"):
+            kiosk.tap(name)
+        field = kiosk.app.sm.current_screen.ids.field
+        kiosk.touch(field)
+        kiosk.pump(3)
+        yield field, next(w for w in window.children if isinstance(w, VKeyboard))
+    finally:
+        Config.set("kivy", "keyboard_mode", mode)
+        window.configure_keyboards()

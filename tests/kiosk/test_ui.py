@@ -342,13 +342,18 @@ def test_layout_follows_the_window_shape(make_kiosk: Callable[..., Kiosk]) -> No
     assert question.width == 1280
 
 
-def test_larger_text_makes_the_type_bigger_and_the_contrast_higher(make_kiosk: Callable[..., Kiosk]) -> None:
+def test_larger_text_and_high_contrast_are_two_modes(make_kiosk: Callable[..., Kiosk]) -> None:
     kiosk = make_kiosk()
     before = kiosk.app.sz.question
     kiosk.tap("large_text")
     assert kiosk.app.sz.question > before
-    assert kiosk.app.pal.name == "high_contrast"
+    assert kiosk.app.pal.name == "calm"
     assert kiosk.widget("large_text").text == "Chữ bình thường"
+    kiosk.tap("high_contrast")
+    assert kiosk.app.pal.name == "high_contrast"
+    assert kiosk.widget("high_contrast").text == "Màu bình thường"
+    kiosk.tap("large_text")
+    assert kiosk.app.sz.question == before and kiosk.app.pal.name == "high_contrast"
 
 
 def test_a_new_configuration_waits_for_the_ballot_in_progress(make_kiosk: Callable[..., Kiosk]) -> None:

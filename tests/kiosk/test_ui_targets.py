@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.ui.theme import CALM, HIGH_CONTRAST
-from tests.kiosk.conftest import Kiosk
+from tests.kiosk.conftest import Kiosk, comment_keyboard, press_key
 
 ANSWER_MM, NAV_MM = 15.0, 12.0
 
@@ -71,3 +71,32 @@ def test_control_borders_stand_out_three_to_one() -> None:
     for palette in (CALM, HIGH_CONTRAST):
         for background in (palette.bg, palette.surface):
             assert _contrast(palette.border, background) >= 3.0, palette.name
+
+
+KEY_MM = 10.0
+
+
+def test_on_screen_keyboard_keys_on_a_seven_inch_tablet(make_kiosk: Callable[..., Kiosk]) -> None:
+    kiosk = make_kiosk(size=(1024, 600), screen_diagonal_in=7.0, mode="kiosk", detail_items_per_ballot=0)
+    with comment_keyboard(kiosk) as (field, keyboard):
+        per_mm = kiosk.app.sz.mm
+        layout = keyboard.available_layouts[keyboard.layout]
+        drawn = 0
+        for line in range(1, layout["rows"] + 1):
+            for index, (_pos, (w, h)) in enumerate(keyboard.layout_geometry[f"LINE_{line}"]):
+                label = layout[f"{keyboard.layout_mode}_{line}"][index][0]
+                width_mm, height_mm = w * keyboard.scale / per_mm, h * keyboard.scale / per_mm
+                assert min(width_mm, height_mm) >= KEY_MM, f"key {label!r}: {width_mm:.1f}×{height_mm:.1f} mm"
+                drawn += 1
+        assert drawn == sum(len(layout[f"normal_{n}"]) for n in range(1, layout["rows"] + 1))
+        # Kivy's keyboard at its own size had 9.0 × 7.7 mm keys here. The field and "Tiếp tục" stay above it.
+        keyboard_top = keyboard.to_parent(0, keyboard.height)[1]
+        confirm = kiosk.widget("confirm")
+        assert field.y >= keyboard_top and confirm.y >= keyboard_top
+        assert field.top <= kiosk.app.root_window.height and confirm.top <= kiosk.app.root_window.height
+        _at_least(kiosk, "confirm", NAV_MM)
+        for key in "xin chaof":
+            press_key(kiosk, keyboard, key)
+        assert field.text == "xin chào"
+        kiosk.tap("confirm")
+        assert kiosk.screen == "contact"

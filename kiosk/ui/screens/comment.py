@@ -6,7 +6,7 @@ import random
 import unicodedata
 from typing import Any
 
-from kivy.properties import ListProperty
+from kivy.properties import BooleanProperty, ListProperty
 from kivy.uix.widget import Widget
 
 from kiosk.flow import COMMENT_MAX_CHARS
@@ -32,6 +32,8 @@ class CommentScreen(KioskScreen):
     """Quick comments toggle on and off; "Tiếp tục" goes to the optional phone number."""
 
     chosen = ListProperty([])
+    aside = BooleanProperty(False)  # typing in landscape: the quick comments and the bar step aside
+    inline = BooleanProperty(False)  # ... and "Tiếp tục" stands beside the field (short screens)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -40,6 +40,7 @@ class ContactScreen(KioskScreen):
         self.error = ""
         self.consent = False
         self.ids.consent_row.active = False
+        self.ids.info_scroll.scroll_y = 1
 
     def on_consent(self, _instance: object, value: bool) -> None:
         if not value:

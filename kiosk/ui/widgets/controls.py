@@ -12,7 +12,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
-from kivy.graphics import Color, Ellipse
+from kivy.graphics import Color, Ellipse, Line
 from kivy.graphics.texture import Texture
 from kivy.properties import (
     BooleanProperty,
@@ -30,6 +30,7 @@ from kivy.uix.vkeyboard import VKeyboard
 from kivy.uix.widget import Widget
 
 from kiosk.telex import TONE_MARKS, add_tone, split_tone, type_key
+from kiosk.ui.theme import KEYBOARD, sizes
 
 __all__ = [
     "VI_KEYBOARD",
@@ -43,6 +44,7 @@ __all__ = [
     "KioskVKeyboard",
     "NavBar",
     "OfficerCard",
+    "PageDots",
     "TapGate",
     "initials",
     "scroll_into_view",
@@ -138,7 +140,38 @@ class KioskVKeyboard(VKeyboard):
 
     The same key struck again within the gate's key delay types once (a double tap is one letter;
     Telex's doubled letters need a deliberate second strike), and a held key never repeats by itself.
+    Docked, it is as tall as the theme's `keyboard_h`, so that every key is at least 10 mm on the
+    declared screen (Kivy's own keyboard, 2/7 of the width, gave 8×7 mm keys on a 7-inch tablet).
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("margin_hint", [KEYBOARD.margin_y, KEYBOARD.margin_x] * 2)
+        kwargs.setdefault("key_margin", [KEYBOARD.key_margin] * 4)
+        super().__init__(**kwargs)
+
+    def setup_mode_dock(self, *args: Any) -> None:
+        self._fit_height()
+        super().setup_mode_dock(*args)
+
+    def _update_dock_mode(self, win: Any, *args: Any) -> None:
+        self._fit_height(win)
+        super()._update_dock_mode(win, *args)
+
+    def _fit_height(self, win: Any = None) -> None:
+        from kivy.app import App
+
+        win = win or self.get_parent_window()
+        settings = getattr(App.get_running_app(), "settings", None)
+        if win is None or not win.width:
+            return
+        diagonal = getattr(settings, "screen_diagonal_in", 10.1)
+        wanted = sizes(win.width, win.height, large=False, diagonal_in=diagonal).keyboard_h
+        # Drawn KEYBOARD.base_width wide, then scaled to the window's width.
+        height = wanted * KEYBOARD.base_width / win.width
+        if (self.width, self.height) != (KEYBOARD.base_width, height):
+            self.size = (KEYBOARD.base_width, height)
+            if self.layout in self.available_layouts:
+                self.refresh(True)
 
     def on_touch_down(self, touch: Any) -> bool:
         x, y = touch.pos
@@ -284,6 +317,37 @@ class OfficerCard(TapGate, ButtonBehavior, BoxLayout):
     photo = StringProperty("")
     selected = BooleanProperty(False)
     name = StringProperty("")
+    fit = NumericProperty(1.0)  # type scale, below 1 when a long name would not fit the page
+
+
+class PageDots(Widget):
+    """A dot per page, the current one filled: drawn, since the fonts lack reliable ● ○ glyphs."""
+
+    pages = NumericProperty(1)
+    page = NumericProperty(0)
+    colour = ColorProperty((0.06, 0.36, 0.39, 1))
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("pos", "size", "pages", "page", "colour"):
+            self.fbind(name, self._redraw)
+
+    def _redraw(self, *_args: Any) -> None:
+        self.canvas.clear()
+        count = int(self.pages)
+        if count <= 1:
+            return
+        d = min(self.height * 0.7, self.width / (count * 2))
+        step = d * 2
+        x0 = self.center_x - step * (count - 1) / 2
+        with self.canvas:
+            Color(*self.colour)
+            for i in range(count):
+                x, y = x0 + i * step - d / 2, self.center_y - d / 2
+                if i == self.page:
+                    Ellipse(pos=(x, y), size=(d, d))
+                else:
+                    Line(ellipse=(x, y, d, d), width=1.5)
 
 
 class CheckRow(TapGate, ButtonBehavior, BoxLayout):
