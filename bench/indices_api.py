@@ -6,8 +6,9 @@
 How the data is made (fast, and said plainly): the tally tables that ingest maintains are written
 directly, in bulk (COPY on PostgreSQL, one executemany on SQLite), for the whole year's 10 M ballots.
 Raw `response` rows are written only for the last `--raw-days` days of the year (at the year's
-density, ~27,000 ballots a day across the province). The roll-ups are then filled the way migration
-0003 does (`ingest.rebuild_rollups`: months from the tallies, days from the raw ballots), and the raw
+density, ~27,000 ballots a day across the province). The roll-ups are then filled the way migrations
+0003 and 0010 do (`ingest.rebuild_rollups`: months and the officers' years from the tallies, days from
+the raw ballots), and the raw
 days' day roll-up rows are copied to the other days of the year so that table has a year's size.
 Only `by=staff` ranges with partial months read raw rows. Target: under 50 ms per request.
 """

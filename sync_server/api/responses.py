@@ -8,6 +8,7 @@ import logging
 import zlib
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
@@ -29,6 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["devices"])
 log = logging.getLogger("sync_server.api")
 
 ACCEPTED_ENCODINGS = ("identity", "gzip", "x-gzip")
+_DECODE = msgspec.json.Decoder().decode
 
 
 class ContactIn(SQLModel):
@@ -189,10 +191,15 @@ async def upload(
         )
     raw = await _read_body(request, settings, "gzip" if encoding != "identity" else "identity")
     try:
-        # Decoded first: json.loads would also guess UTF-16 and UTF-32 from bytes.
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ApiError(400, "malformed_json", "The body is not valid UTF-8 JSON.") from None
+        # One C pass (half json.loads' time): the same values for every body it accepts.
+        body = _DECODE(raw)
+    except (ValueError, RecursionError):
+        # What it refuses (NaN, 1e400, an escaped lone surrogate, bad UTF-8, bad JSON) gets exactly
+        # json.loads' answer, decoded first: json.loads would also guess UTF-16 and UTF-32 from bytes.
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise ApiError(400, "malformed_json", "The body is not valid UTF-8 JSON.") from None
     if not isinstance(body, dict) or not isinstance(body.get("responses"), list):
         raise ApiError(400, "invalid_request", 'The body must be {"responses": [ … ]}.')
     items: list[Any] = body["responses"]
