@@ -53,8 +53,12 @@ def _summary(ws: Any, data: c.ReportData) -> None:
     ws.append([f"{heading}: {subject}"])
     ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=14)
     ws.append([c.place_and_date(data)])
+    until = f"; số liệu đến ngày {data.data_until:%d/%m/%Y}" if data.data_until else ""
     ws.append(
-        [f"Kỳ báo cáo: {data.period.key} (từ {data.period.start:%d/%m/%Y} đến {data.period.end:%d/%m/%Y})"]
+        [
+            f"Kỳ báo cáo: {data.period.key} (từ {data.period.start:%d/%m/%Y} "
+            f"đến {data.period.end:%d/%m/%Y}{until})"
+        ]
     )
     ws.append([f"Phương pháp: {data.method}; mẫu tối thiểu: {data.min_sample} phiếu"])
     ws.append([])
