@@ -74,14 +74,18 @@ def _summary(ws: Any, data: c.ReportData) -> None:
         ("Chỉ số thân thiện (%)", row.get("friendly_index"), prev.get("friendly_index"), _PCT),
         ("Chỉ số phục vụ — SIPAS (%)", row.get("service_index"), prev.get("service_index"), _PCT),
     ]
+    comparable = c.comparable(data)  # a partial or too small previous period is not compared
     for label, now, before, fmt in lines:
         change = None
-        if fmt == _PCT and now is not None and before is not None:
+        if comparable and fmt == _PCT and now is not None and before is not None:
             change = round(round(now, 1) - round(before, 1), 1)
         ws.append([label, now, before, change])
         _fmt(ws, ws.max_row, (2, 3), fmt)
         _fmt(ws, ws.max_row, (4,), "+0.0;-0.0;0.0")
     ws.append(["Đủ mẫu tối thiểu", "chưa đủ mẫu" if row.get("insufficient") else "đủ"])
+    compare = c.comparison_line(data)
+    if compare:
+        ws.append([compare])
     ws.append([])
     first = _header(ws, ["Nhóm tiêu chí", "Chỉ số (%)", "Kỳ trước (%)", "Loại"])
     for gid, title in data.labels.groups.items():

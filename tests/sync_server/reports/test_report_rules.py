@@ -273,3 +273,18 @@ def test_libreoffice_lays_the_docx_tables_out_at_their_widths(tmp_path: Path) ->
         assert line.split() == [*label.split(), n, index, interval, *note.split()], line
     pages = layout.split("\f")
     assert pages[1].strip().split()[0] == "2", "page numbers from page 2"
+
+
+def test_the_workbook_leaves_out_a_change_on_a_partial_previous_period() -> None:
+    wb = load_workbook(io.BytesIO(files("province")["xlsx"]))
+    rows = [r for r in wb["Tổng hợp"].iter_rows(values_only=True) if r and r[0]]
+    index = next(r for r in rows if r[0] == "Chỉ số hài lòng chung (%)")
+    assert index[3] is None, "2023 holds four months: no change is computed against it"
+    assert any(str(r[0]).startswith("Không so sánh với năm 2023") for r in rows)
+    assert any("số liệu đến ngày 03/12/2024" in str(r[0]) for r in rows)
+    month = load_workbook(io.BytesIO(files("commune")["xlsx"]))
+    changes = [
+        r for r in month["Tổng hợp"].iter_rows(values_only=True) if r and r[0] == "Chỉ số hài lòng chung (%)"
+    ]
+    _label, now, before, change = changes[0]
+    assert change == round(now - before, 1) < 0, "a whole, sufficient previous month is compared, sign kept"
