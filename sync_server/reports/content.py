@@ -37,6 +37,8 @@ __all__ = [
     "admin_name",
     "closing_text",
     "comment_lines",
+    "comparable",
+    "comparison_line",
     "doc_number",
     "fmt_change",
     "fmt_delta",
@@ -543,7 +545,7 @@ def signer_name(data: ReportData) -> str | None:
 INSUFFICIENT = "chưa đủ mẫu"
 
 
-def _comparable(data: ReportData) -> bool:
+def comparable(data: ReportData) -> bool:
     """A comparison with the previous period is shown only when both sides are whole and sufficient."""
     return bool(
         data.overall
@@ -563,7 +565,7 @@ def comparison_line(data: ReportData) -> str | None:
     if data.previous_partial:
         since = f" (số liệu từ ngày {data.data_since:%d/%m/%Y})" if data.data_since else ""
         return f"Không so sánh với {before}: kỳ trước chưa có số liệu đủ cả kỳ{since}."
-    if not _comparable(data):
+    if not comparable(data):
         return f"Không so sánh với {before}: số phiếu chưa đủ mẫu tối thiểu ({data.min_sample} phiếu)."
     return (
         f"So với {before}: chỉ số hài lòng chung "
@@ -646,7 +648,7 @@ def group_tables(data: ReportData) -> list[Table]:
         body.append(["Chỉ số nhóm", *_figure_cells(index, n, data.min_sample)])
         numbers.append([None, index])
         kind = "thân thiện" if gid in data.labels.friendly else "SIPAS" if gid in data.labels.sipas else ""
-        shown = _comparable(data) and prev_groups.get(gid) is not None
+        shown = comparable(data) and prev_groups.get(gid) is not None
         suffix = f" (kỳ trước: {fmt_pct(prev_groups.get(gid))}%)" if shown else ""
         tables.append(
             Table(
@@ -925,7 +927,7 @@ def proposals(data: ReportData) -> list[str]:
         out.append(
             "Nhắc nhở, bồi dưỡng kỹ năng giao tiếp cho công chức có chỉ số dưới 80%: " + ", ".join(weak) + "."
         )
-    if _comparable(data) and data.previous and row.get("satisfaction_index") is not None:
+    if comparable(data) and data.previous and row.get("satisfaction_index") is not None:
         before = data.previous.get("satisfaction_index")
         if before is not None and row["satisfaction_index"] < before - 2.0:
             out.append(

@@ -53,8 +53,12 @@ def _summary(ws: Any, data: c.ReportData) -> None:
     ws.append([f"{heading}: {subject}"])
     ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=14)
     ws.append([c.place_and_date(data)])
+    until = f"; số liệu đến ngày {data.data_until:%d/%m/%Y}" if data.data_until else ""
     ws.append(
-        [f"Kỳ báo cáo: {data.period.key} (từ {data.period.start:%d/%m/%Y} đến {data.period.end:%d/%m/%Y})"]
+        [
+            f"Kỳ báo cáo: {data.period.key} (từ {data.period.start:%d/%m/%Y} "
+            f"đến {data.period.end:%d/%m/%Y}{until})"
+        ]
     )
     ws.append([f"Phương pháp: {data.method}; mẫu tối thiểu: {data.min_sample} phiếu"])
     ws.append([])
@@ -70,14 +74,18 @@ def _summary(ws: Any, data: c.ReportData) -> None:
         ("Chỉ số thân thiện (%)", row.get("friendly_index"), prev.get("friendly_index"), _PCT),
         ("Chỉ số phục vụ — SIPAS (%)", row.get("service_index"), prev.get("service_index"), _PCT),
     ]
+    comparable = c.comparable(data)  # a partial or too small previous period is not compared
     for label, now, before, fmt in lines:
         change = None
-        if fmt == _PCT and now is not None and before is not None:
+        if comparable and fmt == _PCT and now is not None and before is not None:
             change = round(round(now, 1) - round(before, 1), 1)
         ws.append([label, now, before, change])
         _fmt(ws, ws.max_row, (2, 3), fmt)
         _fmt(ws, ws.max_row, (4,), "+0.0;-0.0;0.0")
     ws.append(["Đủ mẫu tối thiểu", "chưa đủ mẫu" if row.get("insufficient") else "đủ"])
+    compare = c.comparison_line(data)
+    if compare:
+        ws.append([compare])
     ws.append([])
     first = _header(ws, ["Nhóm tiêu chí", "Chỉ số (%)", "Kỳ trước (%)", "Loại"])
     for gid, title in data.labels.groups.items():

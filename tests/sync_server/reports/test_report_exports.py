@@ -163,3 +163,20 @@ def test_any_comment_survives_the_csv_round_trip(comment: str) -> None:
     sheet = load_workbook(io.BytesIO(ballots_xlsx([ballot], SURVEY, role="admin"))).active
     header = [c.value for c in sheet[1]]
     assert (sheet.cell(row=2, column=header.index("Góp ý") + 1).value or "") == expected
+
+
+def test_no_spreadsheet_the_product_writes_holds_a_formula() -> None:
+    """A comment or a name that starts with "=" is text in every XLSX (reports.md), never a formula."""
+    named = {"cb01": '=HYPERLINK("http://lua-dao.example","Bấm")'}
+    staff_rows = indices_fn(make_ballots())(
+        datetime(2024, 9, 1).date(), datetime(2024, 9, 30).date(), "staff", "month"
+    )
+    books = [
+        ballots_xlsx(BALLOTS, SURVEY, role="leader", staff_names=named),
+        figures_xlsx(staff_rows, labels=LABELS, staff_names=named),
+    ]
+    for blob in books:
+        wb = load_workbook(io.BytesIO(blob))
+        cells = [cell for ws in wb.worksheets for row in ws.iter_rows() for cell in row]
+        assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+        assert any(str(cell.value or "").lstrip("'").startswith("=HYPERLINK") for cell in cells)

@@ -238,3 +238,53 @@ def test_a_formula_comment_is_text_in_the_report_workbook() -> None:
     cells = [cell for ws in wb.worksheets for row in ws.iter_rows() for cell in row]
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     assert any(cell.value == HYPERLINK and cell.data_type == "s" for cell in cells)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("libreoffice") is None, reason="LibreOffice (libreoffice-writer-nogui) not installed"
+)
+def test_libreoffice_lays_the_docx_tables_out_at_their_widths(tmp_path: Path) -> None:
+    """The one LibreOffice conversion of the suite: item rows stay on one line (no equal cramped columns)."""
+    source = tmp_path / "thang.docx"
+    source.write_bytes(files("commune")["docx"])
+    profile = tmp_path / "lo-profile"
+    subprocess.run(
+        [
+            "libreoffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    layout = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "thang.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    rows = c.group_tables(commune_month())[0].rows
+    for label, n, index, interval, note in rows[:-1]:
+        line = next((ln for ln in layout.splitlines() if ln.strip().startswith(label)), "")
+        assert line.split() == [*label.split(), n, index, interval, *note.split()], line
+    pages = layout.split("\f")
+    assert pages[1].strip().split()[0] == "2", "page numbers from page 2"
+
+
+def test_the_workbook_leaves_out_a_change_on_a_partial_previous_period() -> None:
+    wb = load_workbook(io.BytesIO(files("province")["xlsx"]))
+    rows = [r for r in wb["Tổng hợp"].iter_rows(values_only=True) if r and r[0]]
+    index = next(r for r in rows if r[0] == "Chỉ số hài lòng chung (%)")
+    assert index[3] is None, "2023 holds four months: no change is computed against it"
+    assert any(str(r[0]).startswith("Không so sánh với năm 2023") for r in rows)
+    assert any("số liệu đến ngày 03/12/2024" in str(r[0]) for r in rows)
+    month = load_workbook(io.BytesIO(files("commune")["xlsx"]))
+    changes = [
+        r for r in month["Tổng hợp"].iter_rows(values_only=True) if r and r[0] == "Chỉ số hài lòng chung (%)"
+    ]
+    _label, now, before, change = changes[0]
+    assert change == round(now - before, 1) < 0, "a whole, sufficient previous month is compared, sign kept"
