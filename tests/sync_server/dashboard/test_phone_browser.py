@@ -30,7 +30,10 @@ WIDTH = 390
 def _go(element: WebElement) -> None:
     page = element.parent.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(element.parent, 30).until(ec.staleness_of(page))
+    wait = WebDriverWait(element.parent, 30)
+    wait.until(ec.staleness_of(page))
+    # A send is a 303 to the thanks: wait until the page it lands on has loaded.
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_a_citizen_rates_privately_on_a_phone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
