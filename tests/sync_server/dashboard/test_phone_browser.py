@@ -86,7 +86,10 @@ def test_a_citizen_rates_privately_on_a_phone(tmp_path: Path, monkeypatch: pytes
         d.find_element(By.NAME, "consent").click()
         full_page_screenshot(d, shots / "phone-6-comment.png", WIDTH)
         _go(d.find_element(By.CSS_SELECTOR, 'button[data-do="send"]'))
-        assert d.find_element(By.CSS_SELECTOR, "[data-step=thanks]").text == "Xin trân trọng cảm ơn Ông/Bà!"
+        thanks = WebDriverWait(d, 30).until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "[data-step=thanks]"))
+        )
+        assert thanks.text == "Xin trân trọng cảm ơn Ông/Bà!"
         channels = d.find_element(By.CSS_SELECTOR, "ul.channels").text
         assert "0210 3 456 789" in channels and "Hòm thư góp ý" in channels
         full_page_screenshot(d, shots / "phone-7-thanks.png", WIDTH)
