@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser import ROOT, browser_missing, chromium, full_page_screenshot, serve
-from dashboard_world import build_world
+from dashboard_world import PASSWORD, build_world
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
@@ -30,7 +30,10 @@ WIDTH = 390
 def _go(element: WebElement) -> None:
     page = element.parent.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(element.parent, 30).until(ec.staleness_of(page))
+    wait = WebDriverWait(element.parent, 30)
+    wait.until(ec.staleness_of(page))
+    # A send is a 303 to the thanks: wait until the page it lands on has loaded.
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_a_citizen_rates_privately_on_a_phone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,7 +86,10 @@ def test_a_citizen_rates_privately_on_a_phone(tmp_path: Path, monkeypatch: pytes
         d.find_element(By.NAME, "consent").click()
         full_page_screenshot(d, shots / "phone-6-comment.png", WIDTH)
         _go(d.find_element(By.CSS_SELECTOR, 'button[data-do="send"]'))
-        assert d.find_element(By.CSS_SELECTOR, "[data-step=thanks]").text == "Xin trân trọng cảm ơn Ông/Bà!"
+        thanks = WebDriverWait(d, 30).until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "[data-step=thanks]"))
+        )
+        assert thanks.text == "Xin trân trọng cảm ơn Ông/Bà!"
         channels = d.find_element(By.CSS_SELECTOR, "ul.channels").text
         assert "0210 3 456 789" in channels and "Hòm thư góp ý" in channels
         full_page_screenshot(d, shots / "phone-7-thanks.png", WIDTH)
@@ -103,6 +109,15 @@ def test_a_citizen_rates_privately_on_a_phone(tmp_path: Path, monkeypatch: pytes
         d.get(f"{base}/r/{used}?lang=en")
         assert d.find_element(By.TAG_NAME, "h1").text == "Which officer served you?"
         full_page_screenshot(d, shots / "phone-10-english.png", WIDTH)
+        # The administrator's side: the phone tab with the switch, the channels and the slips form.
+        d.get(f"{base}/dashboard/login")
+        d.find_element(By.NAME, "username").send_keys("admin")
+        d.find_element(By.NAME, "password").send_keys(PASSWORD)
+        _go(d.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+        d.get(f"{base}/dashboard/phone?unit=XA01")
+        assert d.find_element(By.NAME, "enabled").is_selected()
+        assert d.find_element(By.NAME, "hotline").get_attribute("value") == "0210 3 456 789"
+        full_page_screenshot(d, shots / "dashboard-phone-tab.png", WIDTH)
         # Nothing the CSP had to block (refused pages' 4xx statuses and the favicon are network entries).
         logs = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
         assert logs == [], logs
