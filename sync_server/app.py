@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
@@ -60,13 +61,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """The FastAPI app for these settings (an engine may be passed in, e.g. by tests)."""
     settings = settings or Settings.from_env()
     own_engine = engine is None
+    pooled = own_engine and make_url(settings.database_url).get_backend_name() != "sqlite"
     if engine is None:
-        pooled = make_url(settings.database_url).get_backend_name() != "sqlite"
         size = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size} if pooled else {}
         engine = make_engine(settings.database_url, **size)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if pooled:
+            # No more threads than connections: a request then queues for a thread (no time limit)
+            # instead of timing out on the pool after 30 s with a 500, as a busy night did with 4 workers.
+            to_thread.current_default_thread_limiter().total_tokens = 2 * settings.db_pool_size
         yield
         if own_engine:
             engine.dispose()
