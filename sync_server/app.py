@@ -69,9 +69,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if pooled:
-            # No more threads than connections: a request then queues for a thread (no time limit)
-            # instead of timing out on the pool after 30 s with a 500, as a busy night did with 4 workers.
-            to_thread.current_default_thread_limiter().total_tokens = 2 * settings.db_pool_size
+            # Fewer threads than connections (3 for 4): a request then queues for a thread, without a
+            # time limit, instead of timing out on the pool after 30 s with a 500, as a busy night did
+            # with 4 workers; the spare quarter covers a request that briefly holds two connections.
+            threads = max(4, settings.db_pool_size * 3 // 2)
+            to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         if own_engine:
             engine.dispose()
