@@ -823,8 +823,11 @@ def night(
         lb = stack.enter_context(haproxy([b.port for b in backends], folder))
         say(f"  {len(backends)} × `serve --workers {workers}` behind HAProxy at {lb}")
 
+        setup = Night()
+
         async def prepare() -> tuple[Survey, int, float]:
             fleet = Fleet(lb, in_flight, 1.0, rng)
+            fleet.night = setup
             try:
                 t = time.perf_counter()
                 await enrol_all(fleet, fleet_devices)
@@ -864,7 +867,7 @@ def night(
         mismatches = check_tallies(engine, survey)
         api = check_api_sums(lb, units, days)
         engine.dispose()
-    r5xx = sum(n for code, n in result.http.items() if code >= 500)
+    r5xx = sum(n for code, n in (result.http + setup.http).items() if code >= 500)
     out = Result(
         workers=workers,
         servers=servers,
@@ -876,7 +879,7 @@ def night(
         p50=pct(result.latencies, 0.50),
         p95=pct(result.latencies, 0.95),
         p99=pct(result.latencies, 0.99),
-        r429=result.http[429],
+        r429=(result.http + setup.http)[429],
         r5xx=r5xx,
         missing=missing,
         extra=extra,
@@ -893,7 +896,8 @@ def night(
             f"p99 {out.p99 * 1000:.0f} ms ({len(result.latencies):,} batches)"
         )
         print(
-            f"  HTTP {dict(sorted(result.http.items()))}; 429s {out.r429}, 5xx {r5xx}, "
+            f"  HTTP {dict(sorted(result.http.items()))} (enrolment and first pulls: "
+            f"{dict(sorted(setup.http.items()))}); 429s {out.r429}, 5xx {r5xx}, "
             f"broken connections {result.transport_errors}"
         )
         print(

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
@@ -62,8 +63,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """The FastAPI app for these settings (an engine may be passed in, e.g. by tests)."""
     settings = settings or Settings.from_env()
     own_engine = engine is None
+    pooled = own_engine and make_url(settings.database_url).get_backend_name() != "sqlite"
     if engine is None:
-        pooled = make_url(settings.database_url).get_backend_name() != "sqlite"
         size = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size} if pooled else {}
         engine = make_engine(settings.database_url, **size)
 
@@ -74,6 +75,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # thousands of new objects would otherwise trigger over and over (docs/decisions.md).
         gc.collect()
         gc.freeze()
+
+        if pooled:
+            # Fewer threads than connections (3 for 4): a request then queues for a thread, without a
+            # time limit, instead of timing out on the pool after 30 s with a 500, as a busy night did
+            # with 4 workers; the spare quarter covers a request that briefly holds two connections.
+            threads = max(4, settings.db_pool_size * 3 // 2)
+            to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         if own_engine:
             engine.dispose()

@@ -133,6 +133,9 @@ def config(
     }
     etag = _etag(payload)
     now = utcnow()
+    # Give the read's connection back before taking the writer's: a request holding two at once can
+    # wait on a pool that requests like it have emptied, and fail after 30 s (seen with 4 workers).
+    session.rollback()
     with write_session(request.app.state.engine) as writer:
         writer.execute(
             update(Device)
