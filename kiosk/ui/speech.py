@@ -342,8 +342,15 @@ class SpeechController:
             self._bar.parent.remove_widget(self._bar)
 
     def shutdown(self) -> None:
+        """The app stops: silence, the bar gone. No kv-bound property is touched here: during on_stop
+        that would make Kivy's `app` proxy cache this stopping app for the next one (tests start many)."""
         self.stop()
-        self._show_bar(False)
+        if self._bar is not None:
+            from kivy.core.window import Window
+
+            Window.unbind(size=self._bar.place)
+            if self._bar.parent is not None:
+                self._bar.parent.remove_widget(self._bar)
         for sound in self._sounds.values():
             sound.unload()
         self._sounds.clear()
@@ -384,5 +391,6 @@ def _audio_bar(app: KioskApp) -> Any:
     from kivy.core.window import Window
 
     Window.bind(size=place)
+    bar.place = place  # unbound by SpeechController.shutdown
     place()
     return bar
