@@ -30,6 +30,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "audio": {"vi": "Đọc to / Nghe hướng dẫn", "en": "Read aloud / Spoken guidance"},
     "audio_stop": {"vi": "Tắt đọc to", "en": "Stop reading aloud"},
     "repeat": {"vi": "Đọc lại", "en": "Read again"},
+    "softer": {"vi": "Nhỏ hơn", "en": "Softer"},
+    "louder": {"vi": "To hơn", "en": "Louder"},
     "cooldown": {
         "vi": "Xin Ông/Bà chờ giây lát rồi bấm lại.",
         "en": "Please wait a moment, then tap again.",
