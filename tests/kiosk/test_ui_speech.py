@@ -8,6 +8,7 @@ Clips are rendered once per module with espeak-ng (Vietnamese only: a few second
 from __future__ import annotations
 
 import array
+import atexit
 import os
 import shutil
 import subprocess
@@ -23,6 +24,8 @@ import pytest
 _DISK = Path(tempfile.gettempdir()) / f"kiosk-speech-test-{os.getpid()}.raw"
 os.environ["SDL_AUDIODRIVER"] = "disk"
 os.environ["SDL_DISKAUDIOFILE"] = str(_DISK)
+# The driver writes 176 kB a second for as long as the process lives: gone when it ends.
+atexit.register(lambda: _DISK.unlink(missing_ok=True))
 
 from kiosk.config import Officer  # noqa: E402
 from kiosk.speech import SpeechLibrary, phrases_for  # noqa: E402
