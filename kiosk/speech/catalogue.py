@@ -52,6 +52,8 @@ SPOKEN_KEYS = (
     "audio",
     "audio_stop",
     "repeat",
+    "softer",
+    "louder",
     "normal_text",
     "cooldown",
     "back",
@@ -105,8 +107,6 @@ _SAY: dict[str, dict[str, str]] = {
         "Or touch the screen once to hear, twice to choose.",
     },
     "audio_off": {"vi": "Đã tắt đọc to.", "en": "Reading aloud is off."},
-    "louder": {"vi": "To hơn", "en": "Louder"},
-    "softer": {"vi": "Nhỏ hơn", "en": "Softer"},
     "welcome_keys": {
         "vi": "Bấm phím Enter để bắt đầu đánh giá.",
         "en": "Press Enter to start.",

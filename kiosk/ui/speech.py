@@ -100,10 +100,10 @@ class SpeechController:
             self.say(self.reading(self.app.sm.current))
 
     def louder(self) -> None:
-        self._set_volume(self.volume + VOLUME_STEP, "say.louder")
+        self._set_volume(self.volume + VOLUME_STEP, "ui.louder")
 
     def softer(self) -> None:
-        self._set_volume(self.volume - VOLUME_STEP, "say.softer")
+        self._set_volume(self.volume - VOLUME_STEP, "ui.softer")
 
     def _set_volume(self, value: float, phrase: str) -> None:
         self.volume = round(min(1.0, max(0.1, value)), 2)
@@ -228,7 +228,7 @@ class SpeechController:
         ids = list(phrase_ids)
         if not ids:
             return
-        if ids and not ids[0].startswith(("say.louder", "say.softer")):
+        if ids and not ids[0].startswith(("ui.louder", "ui.softer")):
             self.last_reading = ids
         self._queue = ids
         self._advance(0)
@@ -340,10 +340,18 @@ class SpeechController:
             Window.add_widget(self._bar)
         elif not visible and self._bar.parent is not None:
             self._bar.parent.remove_widget(self._bar)
+        self._bar.place()
 
     def shutdown(self) -> None:
+        """The app stops: silence, the bar gone. No kv-bound property is touched here: during on_stop
+        that would make Kivy's `app` proxy cache this stopping app for the next one (tests start many)."""
         self.stop()
-        self._show_bar(False)
+        if self._bar is not None:
+            from kivy.core.window import Window
+
+            Window.unbind(size=self._bar.place)
+            if self._bar.parent is not None:
+                self._bar.parent.remove_widget(self._bar)
         for sound in self._sounds.values():
             sound.unload()
         self._sounds.clear()
@@ -364,25 +372,38 @@ def _audio_bar(app: KioskApp) -> Any:
         sz = app.sz
         bar.spacing = sz.gap * 0.5
         bar.height = sz.nav_h
-        bar.width = sz.nav_h * 4.6
-        bar.pos = (Window.width - bar.width - sz.pad * 0.5, Window.height - bar.height - sz.pad * 0.5)
+        bar.width = min(Window.width - sz.pad, sz.nav_h * 7)
+        for button in bar.children:
+            button.base_height = sz.nav_h
+            button.font_size = sz.body
+        strip = bar.height + sz.pad * 0.5
+        bar.pos = (Window.width - bar.width - sz.pad * 0.5, Window.height - strip)
+        # The screens step down under the bar while it is there, so it covers nothing.
+        root = app.root
+        if root is not None:
+            shown = bar.parent is not None
+            root.size_hint_y = None if shown else 1
+            root.height = Window.height - strip if shown else Window.height
+            root.y = 0
 
     for name, text, action in (
-        ("audio_softer", "−", lambda *_: app.speech.softer()),
+        ("audio_softer", tr("softer", app.lang), lambda *_: app.speech.softer()),
         ("audio_repeat", tr("repeat", app.lang), lambda *_: app.speech.repeat()),
-        ("audio_louder", "+", lambda *_: app.speech.louder()),
+        ("audio_louder", tr("louder", app.lang), lambda *_: app.speech.louder()),
     ):
         button = KioskButton(name=name, text=text, primary=name == "audio_repeat")
-        button.size_hint_x = 2.2 if name == "audio_repeat" else 1
+        button.size_hint_x = 1.6 if name == "audio_repeat" else 1
         button.bind(on_release=action)
         bar.add_widget(button)
 
     def relabel(*_args: Any) -> None:
-        bar.children[1].text = tr("repeat", app.lang)
+        for button, key in zip(reversed(bar.children), ("softer", "repeat", "louder"), strict=True):
+            button.text = tr(key, app.lang)
 
     app.bind(sz=place, lang=relabel)
     from kivy.core.window import Window
 
     Window.bind(size=place)
+    bar.place = place  # unbound by SpeechController.shutdown
     place()
     return bar

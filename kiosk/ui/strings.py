@@ -32,6 +32,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "repeat": {"vi": "Đọc lại", "en": "Read again"},
     "high_contrast": {"vi": "Tương phản cao", "en": "High contrast"},
     "normal_colours": {"vi": "Màu bình thường", "en": "Normal colours"},
+
+    "softer": {"vi": "Nhỏ hơn", "en": "Softer"},
+    "louder": {"vi": "To hơn", "en": "Louder"},
     "cooldown": {
         "vi": "Xin Ông/Bà chờ giây lát rồi bấm lại.",
         "en": "Please wait a moment, then tap again.",

@@ -8,6 +8,7 @@ Clips are rendered once per module with espeak-ng (Vietnamese only: a few second
 from __future__ import annotations
 
 import array
+import atexit
 import os
 import shutil
 import subprocess
@@ -23,6 +24,8 @@ import pytest
 _DISK = Path(tempfile.gettempdir()) / f"kiosk-speech-test-{os.getpid()}.raw"
 os.environ["SDL_AUDIODRIVER"] = "disk"
 os.environ["SDL_DISKAUDIOFILE"] = str(_DISK)
+# The driver writes 176 kB a second for as long as the process lives: gone when it ends.
+atexit.register(lambda: _DISK.unlink(missing_ok=True))
 
 from kiosk.config import Officer  # noqa: E402
 from kiosk.speech import SpeechLibrary, phrases_for  # noqa: E402
@@ -120,8 +123,11 @@ def _key(kiosk: Kiosk, name: str, *, after_s: float = 1.0, up: bool = True) -> N
         kiosk.pump(1)
 
 
-def _start_audio_output() -> None:
-    from kivy.core.audio import SoundLoader  # noqa: F401  (opens the SDL audio device)
+def _start_audio_output(rendered: Path) -> None:
+    """Open the SDL audio device (SDL2 mixer opens it at the first clip loaded), so silence is written."""
+    from kivy.core.audio import SoundLoader
+
+    SoundLoader.load(str(next(rendered.glob("vi/*.wav"))))
 
 
 # --- the tests ---------------------------------------------------------------------------------------
@@ -189,8 +195,10 @@ def test_a_ballot_with_the_keypad_alone_in_audio_mode_stores_what_was_pressed(
     assert app.speech.volume == app.speech.default_volume
 
 
-def test_the_kiosk_is_silent_when_the_audio_mode_is_off(speaking_kiosk: Callable[..., Kiosk]) -> None:
-    _start_audio_output()
+def test_the_kiosk_is_silent_when_the_audio_mode_is_off(
+    speaking_kiosk: Callable[..., Kiosk], rendered: Path
+) -> None:
+    _start_audio_output(rendered)
     kiosk = speaking_kiosk(detail_items_per_ballot=0)
     speaker = Speaker()
     mark = speaker.mark()
