@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from surveys.loader import Survey, SurveyError, default_survey_path, load_survey, parse_survey
+from surveys.opening_hours import HoursError, check_hours
 
 if TYPE_CHECKING:
     from kiosk.store import KioskStore
@@ -70,6 +71,8 @@ class KioskConfig:
     # The unit's kiosk PIN as a kiosk.store.hash_pin() value, when the server sends one
     # (settings.kiosk_pin_hash); a PIN set on the device itself wins.
     kiosk_pin_hash: str | None = None
+    # The unit's opening hours (settings.opening_hours, surveys/opening_hours.py); None = always open.
+    opening_hours: dict[str, list[list[str]]] | None = None
 
     def officer(self, staff_id: str) -> Officer:
         """The officer with this id (KeyError if not on the roster)."""
@@ -99,6 +102,13 @@ def config_from_json(data: Mapping[str, Any], photos_dir: Path) -> KioskConfig:
         raise ConfigError("the configuration's settings have a non-numeric timing.") from None
     if idle <= 0 or details < 0:
         raise ConfigError("the configuration's settings have a negative timing.")
+    hours, hours_warning = None, None
+    if settings.get("opening_hours") is not None:
+        try:
+            hours = check_hours(settings["opening_hours"])
+        except HoursError as exc:
+            # Unusable hours never stop the kiosk: it stays open and the admin screen says why.
+            hours_warning = f"opening hours ignored: {exc}"
     return KioskConfig(
         survey=survey,
         staff=staff,
@@ -110,6 +120,8 @@ def config_from_json(data: Mapping[str, Any], photos_dir: Path) -> KioskConfig:
         config_version=str(data.get("config_version") or f"survey-{survey.content_hash[:12]}"),
         source="server",
         kiosk_pin_hash=_pin_hash(settings.get("kiosk_pin_hash")),
+        opening_hours=hours,
+        warning=hours_warning,
     )
 
 

@@ -112,6 +112,9 @@ class Unit(UnitBase, table=True):
     zalo: str | None = Field(default=None, max_length=200)
     facebook: str | None = Field(default=None, max_length=200)
     feedback_box: str | None = Field(default=None, max_length=200)
+    # When the kiosks take ballots: JSON {"mon": [["07:30", "11:30"], …], …} (surveys/opening_hours.py);
+    # None = always. Sent to the kiosks as settings.opening_hours.
+    opening_hours: str | None = Field(default=None)
 
 
 class UnitPublic(SQLModel):

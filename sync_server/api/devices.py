@@ -29,6 +29,8 @@ class DeviceSettings(SQLModel):
     detail_items_per_ballot: int
     sync_cron: str
     sync_jitter_s: int
+    # Additive: present only when the unit has opening hours ({"mon": [["07:30", "11:30"], …]}).
+    opening_hours: dict[str, list[list[str]]] | None = None
 
 
 class DeviceConfig(SQLModel):
@@ -126,6 +128,8 @@ def config(
         "staff": staff,
         "settings": dict(settings.device_settings),
     }
+    if unit.opening_hours:
+        payload["settings"]["opening_hours"] = json.loads(unit.opening_hours)
     etag = _etag(payload)
     now = utcnow()
     with write_session(request.app.state.engine) as writer:
