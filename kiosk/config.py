@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from surveys.loader import Survey, SurveyError, default_survey_path, load_survey, parse_survey
+from surveys.opening_hours import HoursError, check_hours
 
 if TYPE_CHECKING:
     from kiosk.store import KioskStore
@@ -73,6 +74,8 @@ class KioskConfig:
     # Phone ballots (issue 17): the unit's web switch, and its other channels [("hotline", "…"), …].
     web_ballots: bool = False
     channels: tuple[tuple[str, str], ...] = ()
+    # The unit's opening hours (settings.opening_hours, surveys/opening_hours.py); None = always open.
+    opening_hours: dict[str, list[list[str]]] | None = None
 
     def officer(self, staff_id: str) -> Officer:
         """The officer with this id (KeyError if not on the roster)."""
@@ -102,6 +105,13 @@ def config_from_json(data: Mapping[str, Any], photos_dir: Path) -> KioskConfig:
         raise ConfigError("the configuration's settings have a non-numeric timing.") from None
     if idle <= 0 or details < 0:
         raise ConfigError("the configuration's settings have a negative timing.")
+    hours, hours_warning = None, None
+    if settings.get("opening_hours") is not None:
+        try:
+            hours = check_hours(settings["opening_hours"])
+        except HoursError as exc:
+            # Unusable hours never stop the kiosk: it stays open and the admin screen says why.
+            hours_warning = f"opening hours ignored: {exc}"
     return KioskConfig(
         survey=survey,
         staff=staff,
@@ -115,6 +125,8 @@ def config_from_json(data: Mapping[str, Any], photos_dir: Path) -> KioskConfig:
         kiosk_pin_hash=_pin_hash(settings.get("kiosk_pin_hash")),
         web_ballots=unit.get("web_ballots") is True,
         channels=_channels(unit.get("channels")),
+        opening_hours=hours,
+        warning=hours_warning,
     )
 
 

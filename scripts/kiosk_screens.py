@@ -15,15 +15,23 @@ import os
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 SIZES = ("1280x800", "800x1280", "1024x600")
-MODES = ("normal", "large")  # "large" is "Chữ to, rõ hơn": larger type and the high-contrast palette
+MODES = ("normal", "large", "contrast")  # "Chữ to" and "Tương phản cao", the welcome screen's two toggles
+TOGGLES = {"normal": (), "large": ("large_text",), "contrast": ("high_contrast",)}
 ROSTER = """id,name,title,counter,photo
 nv01,Nguyễn Thị Lan,Công chức Tư pháp – Hộ tịch,1,
 nv02,Tôn Nữ Thị Hoàng Phương Thảo,Quầy tiếp nhận hồ sơ đất đai,2,
 nv03,Lê Thị Hồng Nhung,Công chức Văn hoá – Xã hội,3,
 nv04,Trần Văn Minh,Công chức Địa chính – Xây dựng,4,
+nv05,Phạm Thị Hương,Công chức Văn phòng – Thống kê,5,
+nv06,Hoàng Văn Nam,Công chức Tài chính – Kế toán,6,
+nv07,Đỗ Thị Mai,Công chức Văn hoá – Xã hội,7,
+nv08,Vũ Văn Hải,Chỉ huy trưởng Quân sự,8,
+nv09,Bùi Thị Thu,Công chức Tư pháp – Hộ tịch,9,
 """
 
 
@@ -47,9 +55,16 @@ def shoot(size: str, mode: str, out: Path) -> int:
     from kiosk.ui.app import KioskApp
     from kiosk.ui.autopilot import PilotTouch
     from kiosk.ui.screens import find_named
+    from surveys.opening_hours import parse_hours
 
     settings = KioskSettings.from_env(
-        {}, home=home / "kiosk", config_file=roster, cooldown_s=0, detail_items_per_ballot=2, mode="kiosk"
+        {},
+        home=home / "kiosk",
+        config_file=roster,
+        cooldown_s=0,
+        detail_items_per_ballot=2,
+        mode="kiosk",
+        screen_diagonal_in=7.0 if size == "1024x600" else 10.1,  # the 7-inch tablet
     )
     store = KioskStore(settings.db_path)
     store.set("admin_pin_hash", hash_pin("2468"))
@@ -88,9 +103,12 @@ def shoot(size: str, mode: str, out: Path) -> int:
             written[-1].replace(path)
         shots.append(path)
 
+    def set_mode() -> None:
+        for toggle in TOGGLES[mode]:
+            tap(toggle)
+
     pump(10)
-    if mode == "large":
-        tap("large_text")
+    set_mode()
     snap("welcome")
     tap("start")
     snap("staff")
@@ -124,19 +142,25 @@ def shoot(size: str, mode: str, out: Path) -> int:
     tap("send")
     snap("thanks-low")
     app.go_welcome()
-    if mode == "large":
-        tap("large_text")
+    set_mode()
     tap("start")
+    if app.sm.current_screen.pages > 1:
+        tap("page_next")
+        snap("staff-page2")
+        tap("page_prev")
     tap("staff_nv01")
     tap("face_5")
     tap("send_now")
-    if mode == "large":
-        app.toggle_large_text()
     snap("thanks")
     app.go_welcome()
-    if mode == "large" and not app.large_text:
-        app.toggle_large_text()
-    app.open_admin()
+    set_mode()
+    # Outside the opening hours (a Sunday): the resting screen.
+    hours = parse_hours("T2-T6 07:30-11:30, 13:30-17:00; T7 07:30-11:30")
+    app.config_ = replace(app.config_, opening_hours=hours)
+    app.wall_clock = lambda: datetime(2026, 12, 13, 9, 0)
+    app._check_hours()
+    snap("closed")
+    app.open_admin()  # the staff's screens: always the normal look
     snap("pin")
     app.dispatch("on_stop")
     store.close()

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from surveys.loader import Survey
+from surveys.opening_hours import HoursError, parse_hours
 
 from .models import ROLES, Device, EnrolmentCode, Staff, SurveyVersion, Unit, User, utcnow
 from .queries import UnknownUnit, unit_by_code
@@ -98,6 +99,23 @@ OFFICIAL_FIELDS = {
     "signer_title": 100,
     "number_series": 40,
 }
+
+
+def set_opening_hours(session: Session, code: str, text: str) -> Unit:
+    """Set when the unit's kiosks take ballots ("T2-T6 07:30-11:30, 13:30-17:00; T7 07:30-11:30");
+    an empty text means always. Raises AdminError with one sentence for a mistyped schedule."""
+    unit = _unit(session, code)
+    if text.strip():
+        try:
+            hours = parse_hours(text)
+        except HoursError as exc:
+            raise AdminError(f"--hours: {exc}") from None
+        unit.opening_hours = json.dumps(hours)
+    else:
+        unit.opening_hours = None
+    session.add(unit)
+    session.flush()
+    return unit
 
 
 def set_unit_names(

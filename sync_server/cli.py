@@ -351,9 +351,20 @@ def unit_set(
             "--report-email", help='Who gets closed periods\' reports by e-mail (repeat; "" clears).'
         ),
     ] = None,
+    hours: Annotated[
+        str | None,
+        typer.Option(
+            "--hours",
+            help='When kiosks take ballots: "T2-T6 07:30-11:30, 13:30-17:00; T7 07:30-11:30", "" = always.',
+        ),
+    ] = None,
 ) -> None:
-    """Set the unit's official names and signature as printed on its reports ("" clears a field)."""
-    from sync_server.admin import set_unit_names
+    """Set the unit's official names and signature as printed on its reports ("" clears a field),
+    and its opening hours."""
+    import json
+
+    from surveys.opening_hours import describe_hours
+    from sync_server.admin import set_opening_hours, set_unit_names
     from sync_server.reports.content import OfficialNames, UnitInfo
 
     settings = _settings()
@@ -374,6 +385,8 @@ def unit_set(
             report_periods=periods,
             report_emails=report_email,
         )
+        if hours is not None:
+            unit = set_opening_hours(session, code, hours)
         session.commit()
         info = UnitInfo(
             unit.code,
@@ -391,6 +404,9 @@ def unit_set(
             f"signed by {unit.signer_name or '(name left blank)'}"
             f"{', ' + unit.signer_title if unit.signer_title else ''}."
         )
+        if hours is not None:
+            shown = describe_hours(json.loads(unit.opening_hours), "en") if unit.opening_hours else ["always"]
+            typer.echo(f"Its kiosks take ballots: {'; '.join(shown)}.")
 
 
 @app.command("backup")

@@ -122,6 +122,9 @@ class Unit(UnitBase, table=True):
     report_periods: str | None = Field(default=None, max_length=8)
     # JSON list of e-mail addresses the nightly job sends closed periods' reports to (a leader chooses).
     report_emails: str | None = Field(default=None)
+    # When the kiosks take ballots: JSON {"mon": [["07:30", "11:30"], …], …} (surveys/opening_hours.py);
+    # None = always. Sent to the kiosks as settings.opening_hours.
+    opening_hours: str | None = Field(default=None)
 
 
 class UnitPublic(SQLModel):

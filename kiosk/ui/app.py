@@ -15,6 +15,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,6 +43,7 @@ from kiosk.store import KioskStore, StoreUnavailable, hash_pin, verify_pin
 from kiosk.ui.session import BallotSession
 from kiosk.ui.strings import tr
 from kiosk.ui.theme import CALM, HIGH_CONTRAST, font_path, sizes
+from surveys.opening_hours import describe_hours, is_open
 
 __all__ = ["THANKS_S", "KioskApp", "configure_kivy", "run_app"]
 
@@ -61,6 +63,7 @@ _SCREEN_NAMES = (
     "fault",
     "pin",
     "admin",
+    "closed",
 )
 T = TypeVar("T")
 
@@ -152,6 +155,8 @@ class KioskApp(App):
         self.speech: Any = None  # kiosk/ui/speech.py, made in build()
         self.keys: Any = None  # kiosk/ui/keys.py
         self.lang = self.default_lang
+        # The wall clock for the opening hours (local time of the unit); tests fix it.
+        self.wall_clock: Callable[[], datetime] = self._unit_now
 
     # --- settings the counter staff change on the admin screen ---------------------------------------
 
@@ -195,6 +200,24 @@ class KioskApp(App):
             value = self.settings.repeat_delay_s
         low, high = REPEAT_DELAY_RANGE
         return value if stored is None or low <= value <= high else self.settings.repeat_delay_s
+
+    def _unit_now(self) -> datetime:
+        from zoneinfo import ZoneInfo
+
+        try:
+            return datetime.now(ZoneInfo(self.config_.timezone))
+        except (KeyError, ValueError):
+            return datetime.now()
+
+    def is_open(self) -> bool:
+        """Inside the unit's opening hours (always, when the configuration gives none)."""
+        return is_open(self.config_.opening_hours, self.wall_clock())
+
+    def _check_hours(self, _dt: float = 0) -> None:
+        """Every 30 s: the resting screen follows the opening hours (never in the middle of a ballot)."""
+        current = self.sm.current if hasattr(self, "sm") else ""
+        if current in ("welcome", "closed") and (current == "closed") == self.is_open():
+            self._show("welcome")
 
     def now(self) -> float:
         """The (possibly compressed) clock of the touch rules and the misuse guard."""
@@ -240,6 +263,7 @@ class KioskApp(App):
         # Build the five faces now, while the welcome screen waits, not under the first citizen's
         # finger: the first rating screen otherwise makes its widgets and face textures on the tap.
         Clock.schedule_once(lambda _dt: self._prebuild_rating(), 0.3)
+        Clock.schedule_interval(self._check_hours, 30)
         recovered = self._safe(lambda: self.store.recover_open_ballots(), None)
         if recovered is None and self.store_fault:
             Clock.schedule_once(lambda _dt: self._show("fault"), 0)
@@ -353,6 +377,9 @@ class KioskApp(App):
     def start_ballot(self) -> None:
         """'Bắt đầu đánh giá': a new ballot, unless in the cool-down after the last one."""
         welcome = self.sm.get_screen("welcome")
+        if not self.is_open():
+            self._show("welcome")  # the hours ended while the welcome screen was up: the resting screen
+            return
         if not self.guard.can_start(self.now()):
             welcome.notice = tr("cooldown", self.lang)
             self._schedule_notice_clear()
@@ -719,6 +746,10 @@ class KioskApp(App):
             return default
 
     def _show(self, name: str) -> None:
+        if name == "welcome" and not self.is_open():
+            name = "closed"  # outside the opening hours no ballot starts
+            hours = self.config_.opening_hours or {}
+            self.sm.get_screen("closed").hours = "\n".join(describe_hours(hours, self.lang))
         self.sm.current = name
         # New content on the glass: touches that began before it never act on it, and it takes
         # touches once it has been seen for the settle time.
@@ -727,7 +758,7 @@ class KioskApp(App):
         if self.speech is not None:
             self.keys.screen_shown()
             self.speech.screen_shown(name)
-        if name in ("welcome", "fault", "still_there"):
+        if name in ("welcome", "fault", "still_there", "closed"):
             self._cancel(self._idle_event)
             self._idle_event = None
         elif name != "thanks":

@@ -32,7 +32,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "repeat": {"vi": "Đọc lại", "en": "Read again"},
     "high_contrast": {"vi": "Tương phản cao", "en": "High contrast"},
     "normal_colours": {"vi": "Màu bình thường", "en": "Normal colours"},
-
     "softer": {"vi": "Nhỏ hơn", "en": "Softer"},
     "louder": {"vi": "To hơn", "en": "Louder"},
     "cooldown": {
@@ -41,6 +40,12 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "unit_fallback": {"vi": "Bộ phận tiếp nhận và trả kết quả", "en": "One-stop service desk"},
     "model_name": {"vi": "Chính quyền thân thiện", "en": "Friendly government"},
+    # Outside the opening hours
+    "closed_title": {"vi": "Ngoài giờ làm việc", "en": "Outside opening hours"},
+    "closed_hours": {
+        "vi": "Xin mời Ông/Bà quay lại đánh giá trong giờ làm việc:",
+        "en": "Please come back during opening hours to rate our service:",
+    },
     # Navigation
     "back": {"vi": "Quay lại", "en": "Back"},
     "skip": {"vi": "Bỏ qua", "en": "Skip"},

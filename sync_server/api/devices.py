@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -29,6 +30,8 @@ class DeviceSettings(SQLModel):
     detail_items_per_ballot: int
     sync_cron: str
     sync_jitter_s: int
+    # Additive: present only when the unit has opening hours ({"mon": [["07:30", "11:30"], …]}).
+    opening_hours: dict[str, list[list[str]]] | None = None
 
 
 class DeviceConfig(SQLModel):
@@ -131,6 +134,8 @@ def config(
         "staff": staff,
         "settings": dict(settings.device_settings),
     }
+    if unit.opening_hours:
+        payload["settings"]["opening_hours"] = json.loads(unit.opening_hours)
     etag = _etag(payload)
     now = utcnow()
     # Give the read's connection back before taking the writer's: a request holding two at once can

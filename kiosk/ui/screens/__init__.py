@@ -6,6 +6,7 @@ from kiosk.ui.screens.admin import AdminScreen
 from kiosk.ui.screens.base import KioskScreen, find_named
 from kiosk.ui.screens.checklist import ChecklistScreen
 from kiosk.ui.screens.choice import ChoiceScreen
+from kiosk.ui.screens.closed import ClosedScreen
 from kiosk.ui.screens.comment import CommentScreen
 from kiosk.ui.screens.contact import ContactScreen
 from kiosk.ui.screens.fault import FaultScreen
@@ -33,4 +34,5 @@ SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "fault": FaultScreen,
     "pin": PinScreen,
     "admin": AdminScreen,
+    "closed": ClosedScreen,
 }

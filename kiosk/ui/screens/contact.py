@@ -33,6 +33,7 @@ class ContactScreen(KioskScreen):
     digits = StringProperty("")
     consent = BooleanProperty(False)
     error = StringProperty("")
+    inline_send = BooleanProperty(False)  # "Gửi đánh giá" in the bottom bar (short landscape screens)
 
     def prepare(self) -> None:
         """A fresh, unticked form (consent is never carried over between ballots)."""
