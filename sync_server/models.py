@@ -550,7 +550,7 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("kind", "response_id", name="uq_case_ballot"),
         UniqueConstraint("rule_id", "window_key", name="uq_case_rule_window"),
-        Index("ix_case_unit_kind_opened", "unit_id", "kind", "opened_at"),
+        Index("ix_case_unit_kind_day", "unit_id", "kind", "day", "opened_at"),
         Index("ix_case_kind_state", "kind", "state"),
     )
 

@@ -484,14 +484,21 @@ def case_page(
     for word in (folded_text or "").split()[:10]:  # every word, anywhere, in any order
         conditions.append(col(Case.folded).like(_like(word), escape="\\"))
     total = int(session.execute(select(func.count()).select_from(Case).where(*conditions)).scalar_one())
+    # The page's ids first, from the index (unit, kind, day, opened_at) alone; then their rows.
+    newest = [col(Case.day).desc(), col(Case.opened_at).desc(), col(Case.id).desc()]
+    ids = list(
+        session.execute(
+            select(col(Case.id)).where(*conditions).order_by(*newest).offset(offset).limit(limit)
+        ).scalars()
+    )
+    if not ids:
+        return [], total
     query = (
         select(Case, Response, Unit)
         .join(Response, col(Response.id) == col(Case.response_id), isouter=True)
         .join(Unit, col(Unit.id) == col(Case.unit_id))
-        .where(*conditions)
-        .order_by(col(Case.opened_at).desc(), col(Case.id).desc())
-        .offset(offset)
-        .limit(limit)
+        .where(col(Case.id).in_(ids))
+        .order_by(*newest)
     )
     return [(c, b, u) for c, b, u in session.execute(query).all()], total
 

@@ -66,7 +66,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "response_id", name="uq_case_ballot"),
         sa.UniqueConstraint("rule_id", "window_key", name="uq_case_rule_window"),
     )
-    op.create_index("ix_case_unit_kind_opened", "case_item", ["unit_id", "kind", "opened_at"])
+    op.create_index("ix_case_unit_kind_day", "case_item", ["unit_id", "kind", "day", "opened_at"])
     op.create_index("ix_case_kind_state", "case_item", ["kind", "state"])
     op.create_table(
         "case_event",
@@ -97,7 +97,7 @@ def downgrade() -> None:
     op.drop_index("ix_case_event_case_id", table_name="case_event")
     op.drop_table("case_event")
     op.drop_index("ix_case_kind_state", table_name="case_item")
-    op.drop_index("ix_case_unit_kind_opened", table_name="case_item")
+    op.drop_index("ix_case_unit_kind_day", table_name="case_item")
     op.drop_table("case_item")
     op.drop_index("ix_alert_rule_unit_id", table_name="alert_rule")
     op.drop_table("alert_rule")
