@@ -485,7 +485,7 @@ def case_page(
         conditions.append(col(Case.folded).like(_like(word), escape="\\"))
     total = int(session.execute(select(func.count()).select_from(Case).where(*conditions)).scalar_one())
     # The page's ids first, from the index (unit, kind, day, opened_at) alone; then their rows.
-    newest = [col(Case.day).desc(), col(Case.opened_at).desc(), col(Case.id).desc()]
+    newest: list[Any] = [col(Case.day).desc(), col(Case.opened_at).desc(), col(Case.id).desc()]
     ids = list(
         session.execute(
             select(col(Case.id)).where(*conditions).order_by(*newest).offset(offset).limit(limit)
