@@ -121,4 +121,15 @@ MORE_STRINGS: dict[str, tuple[str, str]] = {
         "and is "
         "not ranked. Click a unit to see it.",
     ),
+    "fleet.title": ("Tình trạng thiết bị", "Fleet health"),
+    "fleet.silent": ("thiết bị không đồng bộ quá hai đêm", "kiosks silent for more than two nights"),
+    "fleet.silent_badge": ("quá hai đêm", "over two nights"),
+    "fleet.gaps": ("thiết bị có số thứ tự phiếu bị hở", "kiosks with gaps in their ballot numbers"),
+    "fleet.lost": ("phiếu bị mất (đối chiếu sổ phiếu)", "ballots lost (ledger check)"),
+    "fleet.clock": ("thiết bị lệch đồng hồ từ 5 phút", "kiosks with a clock 5 minutes or more off"),
+    "fleet.apps": ("Phiên bản ứng dụng đang chạy", "App versions running"),
+    "fleet.storage": (
+        "Dung lượng trống của máy chưa được thiết bị gửi lên; sẽ hiện khi ứng dụng kiosk báo cáo.",
+        "Free storage is not reported by the kiosks yet; it will show once the kiosk app sends it.",
+    ),
 }
