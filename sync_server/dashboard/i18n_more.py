@@ -132,4 +132,5 @@ MORE_STRINGS: dict[str, tuple[str, str]] = {
         "Dung lượng trống của máy chưa được thiết bị gửi lên; sẽ hiện khi ứng dụng kiosk báo cáo.",
         "Free storage is not reported by the kiosks yet; it will show once the kiosk app sends it.",
     ),
+    "period.running": ("đang diễn ra (đến ngày {day})", "still running (up to {day})"),
 }
