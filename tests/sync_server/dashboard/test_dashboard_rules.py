@@ -1,6 +1,6 @@
 """Alert rules (issue 15): set by an administrator per unit, evaluated at ingest on the batch's ballots
 with the day/month roll-ups and the per-minute counter — checked at the window's edges with a fixed
-clock (the ingest's `now` and the ballots' own times), on a real migrated SQLite file."""
+clock (the ingest's `now` and the ballots' own times), on a real migrated SQLite file and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ NOW = dt.datetime(2026, 3, 20, 17, 0, tzinfo=TZ)  # the fixed clock of every bat
 
 
 class Store:
-    def __init__(self, tmp: Path) -> None:
-        self.url = f"sqlite:///{tmp / 'server.db'}"
+    def __init__(self, tmp: Path, url: str) -> None:
+        self.url = url
         self.data = tmp / "server"
         self.engine: Engine = make_engine(self.url)
         upgrade(self.engine)
@@ -82,8 +82,9 @@ class Store:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    st = Store(tmp_path)
+def store(tmp_path: Path, server_db_url: str) -> Iterator[Store]:
+    """A fresh migrated store: a SQLite file, and PostgreSQL when SURVEY_TEST_PG_URL is set."""
+    st = Store(tmp_path, server_db_url)
     yield st
     st.engine.dispose()
 
