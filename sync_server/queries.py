@@ -29,6 +29,8 @@ from .models import (
     RollupBallots,
     RollupDayBallots,
     RollupDayTally,
+    RollupDevice,
+    RollupHour,
     RollupTally,
     Staff,
     SurveyVersion,
@@ -61,6 +63,8 @@ __all__ = [
     "survey_versions",
     "unit_by_code",
     "unit_scope",
+    "when_by_device",
+    "when_by_hour",
 ]
 
 
@@ -543,3 +547,36 @@ def rules_of(session: Session, unit_ids: Iterable[int]) -> list[tuple[AlertRule,
         .order_by(col(AlertRule.id).desc())
     )
     return [(r, u) for r, u in session.execute(query).all()]
+
+
+def when_by_hour(
+    session: Session, unit_id: int, date_from: dt.date, date_to: dt.date
+) -> list[tuple[dt.date, int, int, int]]:
+    """(local day, hour, overall answers, satisfied) of a unit and every unit below it."""
+    query = select(
+        col(RollupHour.day), col(RollupHour.hour), col(RollupHour.answers), col(RollupHour.satisfied)
+    ).where(
+        col(RollupHour.unit_id) == unit_id, col(RollupHour.day) >= date_from, col(RollupHour.day) <= date_to
+    )
+    return [(d, h, a, s) for d, h, a, s in session.execute(query).all()]
+
+
+def when_by_device(
+    session: Session, unit_ids: Iterable[int], date_from: dt.date, date_to: dt.date
+) -> list[tuple[str, int, int, int]]:
+    """(device id, its unit id, overall answers, satisfied) of the kiosks of these units."""
+    query = (
+        select(
+            col(RollupDevice.device_id),
+            col(RollupDevice.unit_id),
+            func.sum(RollupDevice.answers),
+            func.sum(RollupDevice.satisfied),
+        )
+        .where(
+            col(RollupDevice.unit_id).in_(list(unit_ids)),
+            col(RollupDevice.day) >= date_from,
+            col(RollupDevice.day) <= date_to,
+        )
+        .group_by(col(RollupDevice.device_id), col(RollupDevice.unit_id))
+    )
+    return [(d, u, int(a or 0), int(s or 0)) for d, u, a, s in session.execute(query).all()]

@@ -133,4 +133,17 @@ MORE_STRINGS: dict[str, tuple[str, str]] = {
         "Free storage is not reported by the kiosks yet; it will show once the kiosk app sends it.",
     ),
     "period.running": ("đang diễn ra (đến ngày {day})", "still running (up to {day})"),
+    "nav.when": ("Thời gian, quầy", "When, where"),
+    "when.title": ("Thời gian và quầy", "When and where"),
+    "when.grid": ("Theo giờ trong ngày và thứ trong tuần", "By hour of day and weekday"),
+    "when.day": ("Thứ", "Day"),
+    "when.all": ("Cả kỳ", "All"),
+    "when.note": (
+        "Mỗi ô: chỉ số hài lòng (%) và số phiếu; ô dưới {min} phiếu chỉ ghi số phiếu (\u201c·\u201d). "
+        "Giờ theo giờ địa phương lúc người dân đánh giá.",
+        "Each cell: satisfaction index (%) and ballots; a cell under {min} ballots shows only its count "
+        "(\u201c·\u201d). Hours are local, when the citizen answered.",
+    ),
+    "when.counters": ("Theo quầy (thiết bị)", "By counter (kiosk)"),
+    "when.counter": ("Quầy", "Counter"),
 }

@@ -44,6 +44,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("overview", "/", "all"),
     ("officers", "/officers", "all"),
     ("items", "/items", "all"),
+    ("when", "/when", "all"),
     ("alerts", "/alerts", "ballots"),
     ("comments", "/comments", "ballots"),
     ("exports", "/exports", "all"),

@@ -32,12 +32,27 @@ from . import (
     reports,
     staff,
     surveys,
+    when,
 )
 from .deps import CsrfFailed, Forbidden, LoginRequired, templates
 
 __all__ = ["CsrfFailed", "Forbidden", "LoginRequired", "install", "router"]
 
-TABS = (login, overview, officers, items, alerts, comments, cases, devices, staff, surveys, exports, reports)
+TABS = (
+    login,
+    overview,
+    officers,
+    items,
+    when,
+    alerts,
+    comments,
+    cases,
+    devices,
+    staff,
+    surveys,
+    exports,
+    reports,
+)
 
 router = APIRouter(prefix=BASE, include_in_schema=False)
 for _tab in TABS:

@@ -1,4 +1,5 @@
-"""Cases (comments, alert ballots, rule alerts) with their history, alert rules and their counters.
+"""Cases (comments, alert ballots, rule alerts) with their history, alert rules and their counters,
+and the "when and where" roll-ups (hour of day per day, counter per day).
 
 Revision ID: 0012_cases
 Revises: 0009_web_ballots
@@ -87,12 +88,33 @@ def upgrade() -> None:
         sa.Column("unhappy", sa.Integer(), nullable=False),
         sqlite_with_rowid=False,
     )
-    from sync_server.alert_rules import backfill_cases
+    op.create_table(
+        "rollup_hour",
+        sa.Column("unit_id", sa.Integer(), sa.ForeignKey("unit.id"), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("hour", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("answers", sa.Integer(), nullable=False),
+        sa.Column("satisfied", sa.Integer(), nullable=False),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "rollup_device",
+        sa.Column("unit_id", sa.Integer(), sa.ForeignKey("unit.id"), primary_key=True),
+        sa.Column("device_id", sa.String(length=36), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("answers", sa.Integer(), nullable=False),
+        sa.Column("satisfied", sa.Integer(), nullable=False),
+        sqlite_with_rowid=False,
+    )
+    from sync_server.alert_rules import backfill_cases, backfill_when
 
     backfill_cases(op.get_bind())
+    backfill_when(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_table("rollup_device")
+    op.drop_table("rollup_hour")
     op.drop_table("rule_window_count")
     op.drop_index("ix_case_event_case_id", table_name="case_event")
     op.drop_table("case_event")
