@@ -27,6 +27,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -36,7 +37,7 @@ from sqlmodel import select
 
 from surveys.loader import default_survey_path, load_survey
 from sync_server.admin import add_unit, add_user, load_survey_versions
-from sync_server.alert_rules import ballot_cases
+from sync_server.alert_rules import ballot_cases, store_when, when_counts
 from sync_server.app import create_app
 from sync_server.db import make_engine, write_session
 from sync_server.demo import BAD_COMMENTS, GOOD_COMMENTS, NEUTRAL_COMMENTS
@@ -46,6 +47,8 @@ from sync_server.models import Case, Device, Response, Staff, Tally, TallyBallot
 from sync_server.settings import Settings
 
 PASSWORD = "bench-password-1"
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+parent_of: dict[int, int] = {}
 SURVEY = load_survey(default_survey_path())
 RATING_SHARE = (0.01, 0.03, 0.08, 0.40, 0.48)
 
@@ -80,6 +83,7 @@ def fill(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
         add_user(s, "lanhdao", PASSWORD, "leader", "XA000")
         s.commit()
         units = {u.code: u.id for u in s.exec(select(Unit)).all()}
+        parent_of.update({u.id: u.parent_id for u in s.exec(select(Unit)).all() if u.id and u.parent_id})
     today = dt.date.today()
     months = month_keys(today, args.months)
     rating_qs = [q.id for q in SURVEY.questions if q.type == "rating5" and q.id != "tong_the"]
@@ -233,6 +237,9 @@ def store_with_cases(conn: Any, responses: list[dict[str, Any]], now: dt.datetim
     cases = ballot_cases(responses, now)
     if cases:
         conn.execute(insert(Case), cases)
+    for unit_id in {r["unit_id"] for r in responses}:  # the hour and counter roll-ups of these ballots
+        mine = [r for r in responses if r["unit_id"] == unit_id]
+        store_when(conn, *when_counts(mine, (unit_id, parent_of[unit_id]), now, ZONE))
     responses.clear()
 
 
@@ -347,6 +354,8 @@ def main() -> None:
             f"/dashboard/alerts?{prov}&period=year&key={year}&state=all",
         ),
         ("admin", "rules, province", f"/dashboard/rules?{prov}"),
+        ("lanhdao", "when and where, one commune, year", f"/dashboard/when?{one}&period=year&key={year}"),
+        ("admin", "when and where, province, year", f"/dashboard/when?{prov}&period=year&key={year}"),
         ("lanhdao", "items, one commune, month", f"/dashboard/items?{one}"),
         ("lanhdao", "devices, one commune", f"/dashboard/devices?{one}"),
         (
