@@ -148,8 +148,7 @@ def _add_counts(
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys), set_={name: table.c[name] + stmt.excluded[name] for name in counted}
     )
-    for row in rows:
-        session.execute(stmt, row)
+    session.execute(stmt, rows)  # one executemany
 
 
 def _upsert_minutes(session: Session, rows: list[tuple[int, dt.datetime, int, int]]) -> None:
