@@ -1,12 +1,15 @@
-"""Benchmark of the dashboard's overview and officers pages with 10 million ballots stored.
+"""Benchmark of every dashboard page with 10 million ballots stored.
 
     .venv/bin/python bench/dashboard.py [--units 100] [--officers 10] [--months 25] [--ballots 10000000]
-                                        [--alerts 100000] [--repeat 15] [--cold 5] [--database-url URL]
+                                        [--alerts 100000] [--comments 500000] [--repeat 15] [--cold 5]
+                                        [--database-url URL]
 
 Generating 10 M ballots through ingest takes hours, so the tally tables (what the pages read) are
 filled directly with bulk inserts, with counts summing to `--ballots` ballots spread over a province of
 `--units` communes; `--alerts` alert ballots are stored as raw responses (the overview counts the open
-ones). Requests go through the real app in-process (no network); the figure is server time per request.
+ones); `--comments` comment ballots are stored as raw responses too, and every comment and alert
+ballot gets its case (topics, search text) as ingest would make it. Requests go through the real app
+in-process (no network); the figure is server time per request.
 Prints figures; asserts nothing. The machine is shared (2 cores, other people's work running): the best
 of several runs is the fairest figure, the median shows the noise.
 """
@@ -24,6 +27,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,14 +37,18 @@ from sqlmodel import select
 
 from surveys.loader import default_survey_path, load_survey
 from sync_server.admin import add_unit, add_user, load_survey_versions
+from sync_server.alert_rules import ballot_cases, store_when, when_counts
 from sync_server.app import create_app
 from sync_server.db import make_engine, write_session
+from sync_server.demo import BAD_COMMENTS, GOOD_COMMENTS, NEUTRAL_COMMENTS
 from sync_server.ingest import rebuild_rollups
 from sync_server.migrations import upgrade
-from sync_server.models import Device, Response, Staff, Tally, TallyBallots, Unit
+from sync_server.models import Case, Device, Response, Staff, Tally, TallyBallots, Unit
 from sync_server.settings import Settings
 
 PASSWORD = "bench-password-1"
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+parent_of: dict[int, int] = {}
 SURVEY = load_survey(default_survey_path())
 RATING_SHARE = (0.01, 0.03, 0.08, 0.40, 0.48)
 
@@ -75,6 +83,7 @@ def fill(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
         add_user(s, "lanhdao", PASSWORD, "leader", "XA000")
         s.commit()
         units = {u.code: u.id for u in s.exec(select(Unit)).all()}
+        parent_of.update({u.id: u.parent_id for u in s.exec(select(Unit)).all() if u.id and u.parent_id})
     today = dt.date.today()
     months = month_keys(today, args.months)
     rating_qs = [q.id for q in SURVEY.questions if q.type == "rating5" and q.id != "tong_the"]
@@ -182,10 +191,37 @@ def fill(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
                 }
             )
             if len(responses) >= 20_000:
-                conn.execute(insert(Response), responses)
-                responses.clear()
+                store_with_cases(conn, responses, now)
+        pools = GOOD_COMMENTS + BAD_COMMENTS + NEUTRAL_COMMENTS
+        for i in range(args.comments):
+            dev = devices[i % args.units]
+            when = now - dt.timedelta(minutes=rng.randint(1, 60 * 24 * 30 * args.months))
+            responses.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "unit_id": dev["unit_id"],
+                    "device_id": dev["id"],
+                    "seq": args.alerts + i + 1,
+                    "survey_id": SURVEY.id,
+                    "survey_version": SURVEY.version,
+                    "staff_id": f"cb{rng.randrange(args.officers):02d}",
+                    "started_at": when,
+                    "submitted_at": when,
+                    "received_at": when,
+                    "bucket_month": when.strftime("%Y-%m"),
+                    "bucket_day": when.date(),
+                    "answers": {"tong_the": rng.randint(2, 5)},
+                    "comment": rng.choice(pools),
+                    "lang": "vi",
+                    "alert_kind": None,
+                    "has_comment": True,
+                    "content_hash": "0" * 64,
+                }
+            )
+            if len(responses) >= 20_000:
+                store_with_cases(conn, responses, now)
         if responses:
-            conn.execute(insert(Response), responses)
+            store_with_cases(conn, responses, now)
     with write_session(engine) as s:  # the roll-ups ingest keeps beside the tallies (migration 0003)
         rebuild_rollups(s)
         s.commit()
@@ -193,6 +229,18 @@ def fill(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
         with engine.connect() as c:
             c.exec_driver_sql("ANALYZE")
     return {"ballots": total_ballots, "fill_s": time.perf_counter() - started, "months": months}
+
+
+def store_with_cases(conn: Any, responses: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Store raw ballots and the cases ingest would make of them; empties `responses`."""
+    conn.execute(insert(Response), responses)
+    cases = ballot_cases(responses, now)
+    if cases:
+        conn.execute(insert(Case), cases)
+    for unit_id in {r["unit_id"] for r in responses}:  # the hour and counter roll-ups of these ballots
+        mine = [r for r in responses if r["unit_id"] == unit_id]
+        store_when(conn, *when_counts(mine, (unit_id, parent_of[unit_id]), now, ZONE))
+    responses.clear()
 
 
 def timed(client: TestClient, path: str, repeat: int) -> list[float]:
@@ -224,6 +272,7 @@ def main() -> None:
     p.add_argument("--months", type=int, default=25)
     p.add_argument("--ballots", type=int, default=10_000_000)
     p.add_argument("--alerts", type=int, default=100_000)
+    p.add_argument("--comments", type=int, default=500_000)
     p.add_argument("--repeat", type=int, default=15, help="cached requests per page")
     p.add_argument("--cold", type=int, default=5, help="fresh server processes per commune page")
     p.add_argument(
@@ -240,9 +289,11 @@ def main() -> None:
     made = fill(engine, args)
     with engine.connect() as c:
         tallies = c.exec_driver_sql("SELECT count(*) FROM tally").scalar()
+        case_count = c.exec_driver_sql("SELECT count(*) FROM case_item").scalar() or 0
     print(
         f"stored: {made['ballots']:,} ballots as {tallies:,} tally rows over {args.units} communes × "
-        f"{args.officers} officers × {args.months} months, {args.alerts:,} raw alert ballots "
+        f"{args.officers} officers × {args.months} months, {args.alerts:,} raw alert ballots, "
+        f"{args.comments:,} raw comment ballots and {case_count:,} cases "
         f"(filled directly with bulk inserts in {made['fill_s']:.0f} s)"
     )
     settings = Settings(database_url=url, data_dir=tmp / "data", secret_key="bench")
@@ -275,6 +326,45 @@ def main() -> None:
             1,
         ),
     ]
+    month = made["months"][-1]
+    one, prov = "unit=XA000", "unit=TINH"
+    for who, label, path in (
+        ("lanhdao", "comments, one commune, month", f"/dashboard/comments?{one}"),
+        ("lanhdao", "comments, one commune, year", f"/dashboard/comments?{one}&period=year&key={year}"),
+        ("admin", "comments, province, year", f"/dashboard/comments?{prov}&period=year&key={year}"),
+        (
+            "admin",
+            "comments, province, year, page 20",
+            f"/dashboard/comments?{prov}&period=year&key={year}&p=20",
+        ),
+        (
+            "admin",
+            "comments, province, year, search",
+            f"/dashboard/comments?{prov}&period=year&key={year}&q=cho+lau",
+        ),
+        (
+            "admin",
+            "comments, province, year, topic",
+            f"/dashboard/comments?{prov}&period=year&key={year}&topic=tien_qua",
+        ),
+        ("lanhdao", "alerts, one commune, month", f"/dashboard/alerts?{one}&period=month&key={month}"),
+        (
+            "admin",
+            "alerts, province, year, all states",
+            f"/dashboard/alerts?{prov}&period=year&key={year}&state=all",
+        ),
+        ("admin", "rules, province", f"/dashboard/rules?{prov}"),
+        ("lanhdao", "when and where, one commune, year", f"/dashboard/when?{one}&period=year&key={year}"),
+        ("admin", "when and where, province, year", f"/dashboard/when?{prov}&period=year&key={year}"),
+        ("lanhdao", "items, one commune, month", f"/dashboard/items?{one}"),
+        ("lanhdao", "devices, one commune", f"/dashboard/devices?{one}"),
+        (
+            "admin",
+            "CSV of the province's comments, month",
+            f"/dashboard/cases/comments.csv?{prov}&period=month&key={month}",
+        ),
+    ):
+        cases.append((who, label, path, 1))
     print("cold = first request for these figures in a fresh app (empty figures cache, templates compiled);")
     print("cached = later requests while no new ballot has arrived (figures cached per data version)")
     print(f"{'page':<42} {'cold best':>10} {'cold median':>12} {'cached best':>12} {'cached median':>14}")

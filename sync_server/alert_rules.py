@@ -41,6 +41,8 @@ from .models import (
     CommentState,
     Response,
     RollupDayTally,
+    RollupDevice,
+    RollupHour,
     RollupTally,
     RuleWindowCount,
     User,
@@ -130,24 +132,67 @@ def _minute(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(second=0, microsecond=0)
 
 
-def _upsert_minutes(session: Session, rows: list[tuple[int, dt.datetime, int, int]]) -> None:
-    table = table_of(RuleWindowCount)
-    dialect = session.get_bind().dialect.name
-    values = [{"unit_id": u, "minute": m, "answers": a, "unhappy": h} for u, m, a, h in rows]
+def _add_counts(
+    session: Session | Connection, table: Any, keys: Sequence[str], rows: list[dict[str, Any]]
+) -> None:
+    """`INSERT … ON CONFLICT (keys) DO UPDATE` adding every non-key column of `rows`."""
+    if not rows:
+        return
+    dialect = (session.get_bind() if isinstance(session, Session) else session).dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
     stmt = upsert(table)
+    counted = [name for name in rows[0] if name not in keys]
     stmt = stmt.on_conflict_do_update(
-        index_elements=["unit_id", "minute"],
-        set_={
-            "answers": table.c.answers + stmt.excluded.answers,
-            "unhappy": table.c.unhappy + stmt.excluded.unhappy,
-        },
+        index_elements=list(keys), set_={name: table.c[name] + stmt.excluded[name] for name in counted}
     )
-    for value in values:
-        session.execute(stmt, value)
+    session.execute(stmt, rows)  # one executemany
+
+
+def _upsert_minutes(session: Session, rows: list[tuple[int, dt.datetime, int, int]]) -> None:
+    values = [{"unit_id": u, "minute": m, "answers": a, "unhappy": h} for u, m, a, h in rows]
+    _add_counts(session, table_of(RuleWindowCount), ("unit_id", "minute"), values)
+
+
+def when_counts(
+    rows: Iterable[dict[str, Any]], ancestry: Sequence[int], now: dt.datetime, zone: ZoneInfo
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The hour and device roll-up rows of stored ballots (overall answered, not flagged): hours for
+    the unit and each unit above it, devices for the ballot's own unit."""
+    hours: Counter[tuple[dt.date, int, str]] = Counter()
+    devices: Counter[tuple[int, str, dt.date, str]] = Counter()
+    for r in rows:
+        rating = _rating(r.get("answers"))
+        if rating is None or r.get("misuse"):
+            continue
+        local = (now if r.get("clock_suspect") else r["submitted_at"]).astimezone(zone)
+        day = r["bucket_day"]
+        good = int(rating >= 4)
+        hours[(day, local.hour, "a")] += 1
+        hours[(day, local.hour, "s")] += good
+        devices[(r["unit_id"], r["device_id"], day, "a")] += 1
+        devices[(r["unit_id"], r["device_id"], day, "s")] += good
+    hour_rows = [
+        {"unit_id": u, "day": d, "hour": h, "answers": n, "satisfied": hours[(d, h, "s")]}
+        for (d, h, kind), n in hours.items()
+        if kind == "a"
+        for u in ancestry
+    ]
+    device_rows = [
+        {"unit_id": u, "device_id": dev, "day": d, "answers": n, "satisfied": devices[(u, dev, d, "s")]}
+        for (u, dev, d, kind), n in devices.items()
+        if kind == "a"
+    ]
+    return hour_rows, device_rows
+
+
+def store_when(
+    session: Session | Connection, hour_rows: list[dict[str, Any]], device_rows: list[dict[str, Any]]
+) -> None:
+    _add_counts(session, table_of(RollupHour), ("unit_id", "day", "hour"), hour_rows)
+    _add_counts(session, table_of(RollupDevice), ("unit_id", "device_id", "day"), device_rows)
 
 
 def _rule_case(
@@ -271,6 +316,7 @@ def after_ingest(
 ) -> None:
     """Cases of the batch's stored ballots, then the rules of the unit and the units above it."""
     cases = ballot_cases(rows, now)
+    store_when(session, *when_counts(rows, ancestry, now, zone))
     rules = list(
         session.execute(
             select(AlertRule).where(
@@ -407,3 +453,37 @@ def erase_in_cases(session: Session, unit_ids: Iterable[int], pattern: Any, eras
             session.execute(update(CaseEvent).where(col(CaseEvent.id) == event_id).values(note=cleaned))
             changed += 1
     return changed
+
+
+def backfill_when(connection: Connection, chunk: int = 5000) -> None:
+    """The hour and device roll-ups of every stored ballot (migration 0012), unit by unit."""
+    from zoneinfo import ZoneInfo as Zone
+
+    from .models import Unit
+
+    units = table_of(Unit)
+    parents = dict(connection.execute(select(units.c.id, units.c.parent_id)).all())
+    zones = dict(connection.execute(select(units.c.id, units.c.timezone)).all())
+    ballots = table_of(Response)
+    names = ("id", "unit_id", "device_id", "submitted_at", "received_at", "bucket_day", "answers")
+    for unit_id in sorted(parents):
+        chain = [unit_id]
+        while parents.get(chain[-1]) is not None and parents[chain[-1]] not in chain:
+            chain.append(parents[chain[-1]])
+        last = ""
+        while True:
+            query = (
+                select(*(ballots.c[n] for n in names), ballots.c.misuse, ballots.c.clock_suspect)
+                .where(ballots.c.unit_id == unit_id, ballots.c.id > last)
+                .order_by(ballots.c.id)
+                .limit(chunk)
+            )
+            found = [dict(r) for r in connection.execute(query).mappings().all()]
+            if not found:
+                break
+            for row in found:  # a suspect clock was bucketed by its arrival
+                if row["clock_suspect"]:
+                    row["submitted_at"], row["clock_suspect"] = row["received_at"], False
+            hour_rows, device_rows = when_counts(found, chain, dt.datetime.now(dt.UTC), Zone(zones[unit_id]))
+            store_when(connection, hour_rows, device_rows)
+            last = found[-1]["id"]

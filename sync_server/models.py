@@ -30,6 +30,8 @@ __all__ = [
     "RollupBallots",
     "RollupDayBallots",
     "RollupDayTally",
+    "RollupDevice",
+    "RollupHour",
     "RollupTally",
     "RuleWindowCount",
     "ServerSetting",
@@ -633,7 +635,7 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("kind", "response_id", name="uq_case_ballot"),
         UniqueConstraint("rule_id", "window_key", name="uq_case_rule_window"),
-        Index("ix_case_unit_kind_opened", "unit_id", "kind", "opened_at"),
+        Index("ix_case_unit_kind_day", "unit_id", "kind", "day", "opened_at"),
         Index("ix_case_kind_state", "kind", "state"),
     )
 
@@ -697,3 +699,30 @@ class RuleWindowCount(SQLModel, table=True):
     minute: dt.datetime = Field(sa_column=Column(UtcDateTime(), primary_key=True))
     answers: int = 0
     unhappy: int = 0
+
+
+class RollupHour(SQLModel, table=True):
+    """Overall answers and satisfied ones (4–5) per (unit or ancestor, local day, local hour): the
+    "when" tab's hour × weekday grid. Filled at ingest by `alert_rules`."""
+
+    __tablename__ = "rollup_hour"
+    __table_args__ = _NO_ROWID
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    day: dt.date = Field(primary_key=True)
+    hour: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    answers: int = 0
+    satisfied: int = 0
+
+
+class RollupDevice(SQLModel, table=True):
+    """Overall answers and satisfied ones per (the ballot's own unit, device, local day): by counter."""
+
+    __tablename__ = "rollup_device"
+    __table_args__ = _NO_ROWID
+
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    device_id: str = Field(primary_key=True, max_length=36)
+    day: dt.date = Field(primary_key=True)
+    answers: int = 0
+    satisfied: int = 0

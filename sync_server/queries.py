@@ -29,6 +29,8 @@ from .models import (
     RollupBallots,
     RollupDayBallots,
     RollupDayTally,
+    RollupDevice,
+    RollupHour,
     RollupTally,
     Staff,
     SurveyVersion,
@@ -64,6 +66,8 @@ __all__ = [
     "survey_versions",
     "unit_by_code",
     "unit_scope",
+    "when_by_device",
+    "when_by_hour",
 ]
 
 
@@ -580,14 +584,21 @@ def case_page(
     for word in (folded_text or "").split()[:10]:  # every word, anywhere, in any order
         conditions.append(col(Case.folded).like(_like(word), escape="\\"))
     total = int(session.execute(select(func.count()).select_from(Case).where(*conditions)).scalar_one())
+    # The page's ids first, from the index (unit, kind, day, opened_at) alone; then their rows.
+    newest: list[Any] = [col(Case.day).desc(), col(Case.opened_at).desc(), col(Case.id).desc()]
+    ids = list(
+        session.execute(
+            select(col(Case.id)).where(*conditions).order_by(*newest).offset(offset).limit(limit)
+        ).scalars()
+    )
+    if not ids:
+        return [], total
     query = (
         select(Case, Response, Unit)
         .join(Response, col(Response.id) == col(Case.response_id), isouter=True)
         .join(Unit, col(Unit.id) == col(Case.unit_id))
-        .where(*conditions)
-        .order_by(col(Case.opened_at).desc(), col(Case.id).desc())
-        .offset(offset)
-        .limit(limit)
+        .where(col(Case.id).in_(ids))
+        .order_by(*newest)
     )
     return [(c, b, u) for c, b, u in session.execute(query).all()], total
 
@@ -632,3 +643,36 @@ def rules_of(session: Session, unit_ids: Iterable[int]) -> list[tuple[AlertRule,
         .order_by(col(AlertRule.id).desc())
     )
     return [(r, u) for r, u in session.execute(query).all()]
+
+
+def when_by_hour(
+    session: Session, unit_id: int, date_from: dt.date, date_to: dt.date
+) -> list[tuple[dt.date, int, int, int]]:
+    """(local day, hour, overall answers, satisfied) of a unit and every unit below it."""
+    query = select(
+        col(RollupHour.day), col(RollupHour.hour), col(RollupHour.answers), col(RollupHour.satisfied)
+    ).where(
+        col(RollupHour.unit_id) == unit_id, col(RollupHour.day) >= date_from, col(RollupHour.day) <= date_to
+    )
+    return [(d, h, a, s) for d, h, a, s in session.execute(query).all()]
+
+
+def when_by_device(
+    session: Session, unit_ids: Iterable[int], date_from: dt.date, date_to: dt.date
+) -> list[tuple[str, int, int, int]]:
+    """(device id, its unit id, overall answers, satisfied) of the kiosks of these units."""
+    query = (
+        select(
+            col(RollupDevice.device_id),
+            col(RollupDevice.unit_id),
+            func.sum(RollupDevice.answers),
+            func.sum(RollupDevice.satisfied),
+        )
+        .where(
+            col(RollupDevice.unit_id).in_(list(unit_ids)),
+            col(RollupDevice.day) >= date_from,
+            col(RollupDevice.day) <= date_to,
+        )
+        .group_by(col(RollupDevice.device_id), col(RollupDevice.unit_id))
+    )
+    return [(d, u, int(a or 0), int(s or 0)) for d, u, a, s in session.execute(query).all()]

@@ -121,4 +121,29 @@ MORE_STRINGS: dict[str, tuple[str, str]] = {
         "and is "
         "not ranked. Click a unit to see it.",
     ),
+    "fleet.title": ("Tình trạng thiết bị", "Fleet health"),
+    "fleet.silent": ("thiết bị không đồng bộ quá hai đêm", "kiosks silent for more than two nights"),
+    "fleet.silent_badge": ("quá hai đêm", "over two nights"),
+    "fleet.gaps": ("thiết bị có số thứ tự phiếu bị hở", "kiosks with gaps in their ballot numbers"),
+    "fleet.lost": ("phiếu bị mất (đối chiếu sổ phiếu)", "ballots lost (ledger check)"),
+    "fleet.clock": ("thiết bị lệch đồng hồ từ 5 phút", "kiosks with a clock 5 minutes or more off"),
+    "fleet.apps": ("Phiên bản ứng dụng đang chạy", "App versions running"),
+    "fleet.storage": (
+        "Dung lượng trống của máy chưa được thiết bị gửi lên; sẽ hiện khi ứng dụng kiosk báo cáo.",
+        "Free storage is not reported by the kiosks yet; it will show once the kiosk app sends it.",
+    ),
+    "period.running": ("đang diễn ra (đến ngày {day})", "still running (up to {day})"),
+    "nav.when": ("Thời gian, quầy", "When, where"),
+    "when.title": ("Thời gian và quầy", "When and where"),
+    "when.grid": ("Theo giờ trong ngày và thứ trong tuần", "By hour of day and weekday"),
+    "when.day": ("Thứ", "Day"),
+    "when.all": ("Cả kỳ", "All"),
+    "when.note": (
+        "Mỗi ô: chỉ số hài lòng (%) và số phiếu; ô dưới {min} phiếu chỉ ghi số phiếu (\u201c·\u201d). "
+        "Giờ theo giờ địa phương lúc người dân đánh giá.",
+        "Each cell: satisfaction index (%) and ballots; a cell under {min} ballots shows only its count "
+        "(\u201c·\u201d). Hours are local, when the citizen answered.",
+    ),
+    "when.counters": ("Theo quầy (thiết bị)", "By counter (kiosk)"),
+    "when.counter": ("Quầy", "Counter"),
 }

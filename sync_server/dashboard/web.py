@@ -44,6 +44,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("overview", "/", "all"),
     ("officers", "/officers", "all"),
     ("items", "/items", "all"),
+    ("when", "/when", "all"),
     ("alerts", "/alerts", "ballots"),
     ("comments", "/comments", "ballots"),
     ("exports", "/exports", "all"),
@@ -171,6 +172,16 @@ class Page:
             keys.insert(0, self.period.key)
         return [(k, parse_period(kind, k, None, None, today=today).label(self.lang)) for k in keys]
 
+    def running_text(self) -> str:
+        """ "đang diễn ra (đến ngày 07/12/2026)" while the period has not ended, else ""."""
+        if self.period is None:
+            return ""
+        today = self.today()
+        if not self.period.date_from <= today <= self.period.date_to:
+            return ""
+        day = today.isoformat() if self.lang == "en" else today.strftime("%d/%m/%Y")
+        return translator(self.lang)("period.running", day=day)
+
     def context(self, page: str, **extra: Any) -> dict[str, Any]:
         t = translator(self.lang)
         csrf = self.csrf
@@ -202,6 +213,7 @@ class Page:
             "unit": self.unit,
             "period": self.period,
             "period_label": self.period.label(self.lang) if self.period else "",
+            "period_running": self.running_text(),
             "period_links": self.period_links(),
             "period_choices": self.period_choices(),
             "extra_query": [("all", self.request.query_params["all"])]

@@ -33,6 +33,7 @@ from . import (
     reports,
     staff,
     surveys,
+    when,
 )
 from .deps import CsrfFailed, Forbidden, LoginRequired, templates
 
@@ -43,6 +44,7 @@ TABS = (
     overview,
     officers,
     items,
+    when,
     alerts,
     comments,
     cases,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -36,12 +37,35 @@ def offset_text(off: float | None) -> str:
     return text.replace("-", "−")
 
 
+def silent_since(page: Page) -> dt.datetime:
+    """A kiosk not heard from since this instant missed more than two nights' syncs: midnight (local)
+    two days ago; one seen at 22:00 the day before yesterday has missed last night and this one."""
+    zone = ZoneInfo(page.tz)
+    two_days_ago = page.today() - dt.timedelta(days=2)
+    return dt.datetime.combine(two_days_ago, dt.time(), zone).astimezone(dt.UTC)
+
+
 def devices_page(page: Page, new_code: str | None = None) -> Response:
+    limit = silent_since(page)
+    names = {u.id: u.name for u in page.units}
     views = [
-        {**d.model_dump(), "offset_text": offset_text(d.clock_offset_s)}
+        {
+            **d.model_dump(),
+            "offset_text": offset_text(d.clock_offset_s),
+            "unit_name": names.get(d.unit_id, ""),
+            "silent": not d.revoked and d.kind != "web" and (d.last_seen is None or d.last_seen < limit),
+            "clock_bad": d.clock_offset_s is not None and abs(d.clock_offset_s) >= 300,
+        }
         for d in devices_of(page.db, unit_ids(page))
     ]
-    return render(templates, page, "devices.html", "devices", devices=views, new_code=new_code)
+    health = {
+        "silent": sum(1 for v in views if v["silent"]),
+        "gaps": sum(1 for v in views if v["seq_gaps"]),
+        "lost": sum(v["ballots_lost"] or 0 for v in views),
+        "clock": sum(1 for v in views if v["clock_bad"]),
+        "apps": sorted({v["app_version"] for v in views if v["app_version"]}),
+    }
+    return render(templates, page, "devices.html", "devices", devices=views, new_code=new_code, health=health)
 
 
 @router.get("/devices", response_class=HTMLResponse)

@@ -1,4 +1,5 @@
-"""Cases (comments, alert ballots, rule alerts) with their history, alert rules and their counters.
+"""Cases (comments, alert ballots, rule alerts) with their history, alert rules and their counters,
+and the "when and where" roll-ups (hour of day per day, counter per day).
 
 Revision ID: 0012_cases
 Revises: 0011_reports_mail
@@ -66,7 +67,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "response_id", name="uq_case_ballot"),
         sa.UniqueConstraint("rule_id", "window_key", name="uq_case_rule_window"),
     )
-    op.create_index("ix_case_unit_kind_opened", "case_item", ["unit_id", "kind", "opened_at"])
+    op.create_index("ix_case_unit_kind_day", "case_item", ["unit_id", "kind", "day", "opened_at"])
     op.create_index("ix_case_kind_state", "case_item", ["kind", "state"])
     op.create_table(
         "case_event",
@@ -87,17 +88,38 @@ def upgrade() -> None:
         sa.Column("unhappy", sa.Integer(), nullable=False),
         sqlite_with_rowid=False,
     )
-    from sync_server.alert_rules import backfill_cases
+    op.create_table(
+        "rollup_hour",
+        sa.Column("unit_id", sa.Integer(), sa.ForeignKey("unit.id"), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("hour", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("answers", sa.Integer(), nullable=False),
+        sa.Column("satisfied", sa.Integer(), nullable=False),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "rollup_device",
+        sa.Column("unit_id", sa.Integer(), sa.ForeignKey("unit.id"), primary_key=True),
+        sa.Column("device_id", sa.String(length=36), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("answers", sa.Integer(), nullable=False),
+        sa.Column("satisfied", sa.Integer(), nullable=False),
+        sqlite_with_rowid=False,
+    )
+    from sync_server.alert_rules import backfill_cases, backfill_when
 
     backfill_cases(op.get_bind())
+    backfill_when(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_table("rollup_device")
+    op.drop_table("rollup_hour")
     op.drop_table("rule_window_count")
     op.drop_index("ix_case_event_case_id", table_name="case_event")
     op.drop_table("case_event")
     op.drop_index("ix_case_kind_state", table_name="case_item")
-    op.drop_index("ix_case_unit_kind_opened", table_name="case_item")
+    op.drop_index("ix_case_unit_kind_day", table_name="case_item")
     op.drop_table("case_item")
     op.drop_index("ix_alert_rule_unit_id", table_name="alert_rule")
     op.drop_table("alert_rule")

@@ -143,6 +143,17 @@ def test_province_cases_and_rules_in_the_browser(tmp_path: Path) -> None:
         assert _no_sideways_scroll(d)
         d.set_window_size(1280, 900)
 
+        # when and where: the hour × weekday grid and the counters of the year
+        _go(d.find_element(By.LINK_TEXT, "Thời gian, quầy"))
+        _go(d.find_element(By.LINK_TEXT, "Năm"))
+        cells = d.find_elements(By.CSS_SELECTOR, "table.when-grid td[data-n]")
+        assert sum(int(c.get_attribute("data-n") or 0) for c in cells) > 1000
+        assert len(d.find_elements(By.CSS_SELECTOR, "#counters-h + .table-wrap tbody tr")) == 5
+        full_page_screenshot(d, shots / "dashboard-when.png", 1280)
+        full_page_screenshot(d, shots / "dashboard-when-phone.png", 390)
+        assert _no_sideways_scroll(d)
+        d.set_window_size(1280, 900)
+
         # the officers table at phone width: the index column is on screen
         _go(d.find_element(By.LINK_TEXT, "Công chức"))
         d.set_window_size(390, 900)

@@ -76,3 +76,23 @@ def test_province_lists_carry_the_unit_and_filter_by_commune(demo_client: TestCl
     export = client.get(f"/dashboard/cases/alerts.csv?unit=TINH-DEMO&{SEPT}&state=all")
     lines = export.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Mã đơn vị,Đơn vị") and len(lines) > 2
+
+
+def test_the_running_period_says_so_and_the_unknown_officer_is_marked_only_when_small(
+    demo_client: TestClient,
+) -> None:
+    from dashboard_world import TZ
+
+    client = login(demo_client, "lanhdao")
+    today = dt.datetime.now(TZ).date()
+    current = client.get("/dashboard/?unit=XA-DEMO").text.split("<h1>")[1].split("</h1>")[0]
+    assert f"đang diễn ra (đến ngày {today:%d/%m/%Y})" in current
+    past = client.get("/dashboard/?unit=XA-DEMO&period=month&key=2020-01").text
+    assert "đang diễn ra" not in past.split("<h1>")[1].split("</h1>")[0]
+    # over a year the unknown officer has enough ballots: no rank, and no "chưa đủ mẫu" either
+    page = client.get("/dashboard/officers?unit=XA-DEMO&period=custom&from=2025-10-01&to=2026-09-30").text
+    row = page.split('data-officer="')
+    unknown = next(r for r in row if "Không rõ công chức" in r.split("</tr>")[0]).split("</tr>")[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", unknown, re.S)
+    n = int(re.sub(r"\D", "", cells[4]))
+    assert n >= 30 and cells[0].strip() == "—"

@@ -1,6 +1,6 @@
 """Alert rules (issue 15): set by an administrator per unit, evaluated at ingest on the batch's ballots
 with the day/month roll-ups and the per-minute counter — checked at the window's edges with a fixed
-clock (the ingest's `now` and the ballots' own times), on a real migrated SQLite file."""
+clock (the ingest's `now` and the ballots' own times), on a real migrated SQLite file and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ NOW = dt.datetime(2026, 3, 20, 17, 0, tzinfo=TZ)  # the fixed clock of every bat
 
 
 class Store:
-    def __init__(self, tmp: Path) -> None:
-        self.url = f"sqlite:///{tmp / 'server.db'}"
+    def __init__(self, tmp: Path, url: str) -> None:
+        self.url = url
         self.data = tmp / "server"
         self.engine: Engine = make_engine(self.url)
         upgrade(self.engine)
@@ -82,8 +82,9 @@ class Store:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    st = Store(tmp_path)
+def store(tmp_path: Path, server_db_url: str) -> Iterator[Store]:
+    """A fresh migrated store: a SQLite file, and PostgreSQL when SURVEY_TEST_PG_URL is set."""
+    st = Store(tmp_path, server_db_url)
     yield st
     st.engine.dispose()
 
@@ -221,3 +222,68 @@ def test_a_rule_alert_is_a_case_on_the_alerts_page(store: Store) -> None:
         html = c.get("/dashboard/alerts?unit=XA1&period=month&key=2026-03").text
         assert "Nhiều phiếu không hài lòng" in html
         assert "100,0 % phiếu không hài lòng (2/2) từ 20/03/2026 09:56 đến 20/03/2026 10:05." in html
+
+
+# --------------------------------------------------------------------- when and where (same store)
+
+
+def test_when_and_where_counts_by_hour_weekday_and_counter(store: Store) -> None:
+    # Friday 20 March 2026: 6 ballots at 9h (5 satisfied), 2 at 14h; Saturday 21: 1 at 9h
+    store.send([(at(9, m), 5 if m else 2) for m in range(6)] + [(at(14, 5), 1), (at(14, 6), 4)])
+    store.send([(at(9, 30, day=21), 5)], now=at(10, 0, day=21))
+    with _client(store, "lanhdao") as c:
+        html = c.get("/dashboard/when?unit=XA1&period=month&key=2026-03").text
+        assert c.get("/dashboard/when?unit=XA1&period=month&key=2026-03&unit=TINH").status_code == 403
+
+    def cell(weekday: int, hour: int) -> str:
+        row = html.split(f'<tr data-weekday="{weekday}">')[1].split("</tr>")[0]
+        return row.split(f'data-hour="{hour}"')[1].split("</td>")[0]
+
+    friday_9 = cell(4, 9)
+    assert 'data-n="6"' in friday_9 and "83,3" in friday_9  # 5 of 6; 6 ≥ a fifth of 30
+    assert 'data-n="2"' in cell(4, 14) and "·" in cell(4, 14)  # too few for a figure: only the count
+    assert 'data-n="1"' in cell(5, 9)
+    assert 'data-n="0"' in cell(0, 9)
+    assert [h for h in range(9, 15) if f'<th class="num">{h}h</th>' in html] == list(range(9, 15))
+    counters = html.split('id="counters-h"')[1]
+    assert "Quầy 1" in counters and ">9<" in counters and "chưa đủ mẫu" in counters
+
+
+def test_when_and_where_of_the_province_adds_its_communes(store: Store) -> None:
+    store.send([(at(8, m), 4) for m in range(3)])
+    with _client(store, "admin") as c:
+        html = c.get("/dashboard/when?unit=TINH&period=month&key=2026-03").text
+    row = html.split('<tr data-weekday="4">')[1].split("</tr>")[0]
+    assert 'data-hour="8" data-n="3"' in row
+    assert "UBND xã Một" in html.split('id="counters-h"')[1]
+
+
+def test_the_migration_s_backfill_gives_what_ingest_gave(store: Store) -> None:
+    """Migration 0012 makes the cases and the hour/device roll-ups of ballots already stored: the
+    same rows ingest makes (here: ingest first, then everything dropped and rebuilt)."""
+    from sqlalchemy import delete, text
+
+    from sync_server.alert_rules import backfill_cases, backfill_when
+    from sync_server.models import RollupDevice, RollupHour
+
+    store.send([(at(9, m), 1 + m % 5) for m in range(12)] + [(at(23, 59), 2)])
+
+    def snapshot() -> tuple[list[Any], ...]:
+        with store.engine.connect() as c:
+            return tuple(
+                sorted(tuple(r) for r in c.execute(text(sql)).all())
+                for sql in (
+                    "SELECT kind, response_id, day, staff_id, rating, topics, reasons, folded FROM case_item",
+                    "SELECT unit_id, day, hour, answers, satisfied FROM rollup_hour",
+                    "SELECT unit_id, device_id, day, answers, satisfied FROM rollup_device",
+                )
+            )
+
+    before = snapshot()
+    assert before[0] and before[1] and before[2]
+    with store.engine.begin() as c:
+        for model in (Case, RollupHour, RollupDevice):
+            c.execute(delete(model))
+        backfill_cases(c)
+        backfill_when(c)
+    assert snapshot() == before
