@@ -886,7 +886,8 @@ def ingest_batch(
     if created:
         # The batch's stored ballots (rows in `_COLUMNS` order) are all known here.
         _store_tallies(session, ctx, created)
-        stored = [dict(zip(_COLUMNS, row, strict=True)) for row in created]
+        # The rows carry the sent times as text after the columns: the rules read the columns only.
+        stored = [dict(zip(_COLUMNS, row, strict=False)) for row in created]
         alert_rules.after_ingest(session, unit.id, ctx.ancestry, stored, now, ctx.zone)
     _store_audit(session, ctx, audit)
     device.last_seen = now
