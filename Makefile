@@ -13,8 +13,11 @@ bootstrap:
 demo: bootstrap
 	@scripts/demo
 
+# The server, sync and docs tests on two workers; then the kiosk's tests alone, since their real windows
+# and idle timers want a core of their own.
 test: bootstrap lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --ignore=tests/kiosk $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/kiosk $(PYTEST_ARGS)
 	@scripts/test-dates
 	@scripts/test-wheel
 
