@@ -219,7 +219,11 @@ class BallotFlow:
         assert question is not None
         if question.required or question.id == OVERALL_ID:
             raise FlowError(f"question {question.id!r} cannot be skipped")
-        self.answers[question.id] = None
+        if question.type == "checklist":
+            # A skipped checklist is absent: the protocol has no null there ([] is "none of these").
+            self.answers.pop(question.id, None)
+        else:
+            self.answers[question.id] = None
         self._advance()
 
     def back(self) -> None:

@@ -309,6 +309,24 @@ class KioskStore:
 
         self._write(write, ballot_id, question_id)
 
+    def forget_answer(self, ballot_id: str, question_id: str) -> None:
+        """Remove one answer of an open ballot: a skipped checklist is absent, never null (the protocol
+        knows only a list there, `[]` meaning "none of these")."""
+
+        def write(conn: sqlite3.Connection) -> None:
+            row = self._open_row(conn, ballot_id, "answers, survey_id")
+            answers = json.loads(row[0])
+            if question_id not in answers:
+                return
+            if answers.pop(question_id) is not None:
+                self._count(conn, row[1], question_id, -1)
+            conn.execute(
+                "UPDATE ballots SET answers = ?, updated_ts = ? WHERE id = ?",
+                (json.dumps(answers, ensure_ascii=False), time.time(), ballot_id),
+            )
+
+        self._write(write, ballot_id, question_id)
+
     def set_staff(self, ballot_id: str, staff_id: str | None) -> None:
         """Change the officer of an open ballot (None = "không rõ")."""
 

@@ -93,7 +93,10 @@ class BallotSession:
         if question is None:
             raise FlowError("no question on screen to skip")  # a stale tap: nothing changes
         if self.ballot_id is not None:
-            self.store.record_answer(self.ballot_id, question.id, None)
+            if question.type == "checklist":
+                self.store.forget_answer(self.ballot_id, question.id)
+            else:
+                self.store.record_answer(self.ballot_id, question.id, None)
             self._stored(question.id)
         self.flow.skip()
 

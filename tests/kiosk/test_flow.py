@@ -122,6 +122,20 @@ def test_a_whole_ballot_reaches_thanks_with_every_answer(survey: Survey) -> None
     assert flow.progress == (3, 3)
 
 
+def test_a_skipped_checklist_is_absent_never_null(survey: Survey) -> None:
+    # The protocol's checklist is a list ([] = "none of these"): a null would have the server reject the
+    # whole ballot, so a skipped checklist leaves no answer at all; ticking it after "back" still works.
+    flow = BallotFlow(survey, ["nam_khong", "xin_chao"], ask_staff=False)
+    flow.answer("tong_the", 4)
+    flow.more()
+    flow.answer("nam_khong", ["tham_nhung_lang_phi"])
+    flow.back()
+    flow.skip()
+    assert "nam_khong" not in flow.answers
+    flow.skip()
+    assert flow.answers == {"tong_the": 4, "xin_chao": None}
+
+
 def test_phone_without_consent_is_never_kept(survey: Survey) -> None:
     flow = BallotFlow(survey, [], ask_staff=False)
     flow.answer("tong_the", 3)
