@@ -31,7 +31,12 @@ def cases_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     when = w.when
     items = [
         ballot(
-            1000 + i, "cb03", when - dt.timedelta(minutes=200 + i), {"tong_the": 4}, comment=f"Góp ý số {i}"
+            # 11 s apart (no misuse flag) and within the world's month even at 00:30 on the 1st
+            1000 + i,
+            "cb03",
+            when - dt.timedelta(minutes=8, seconds=11 * i),
+            {"tong_the": 4},
+            comment=f"Góp ý số {i}",
         )
         for i in range(120)
     ]
